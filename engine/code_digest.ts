@@ -1,0 +1,179 @@
+/**
+ * The code digest of a stage: its module and every local module it imports, transitively.
+ *
+ * Editing `models/onnx/gan.ts` therefore reruns every stage whose module imports it, directly or not,
+ * and nothing else. Each file is hashed after normalisation (source_normalize.ts), so comment and
+ * whitespace edits do not count. Packages imported by bare specifier (`onnxruntime-node`) are not
+ * hashed; their resolved versions from deno.json go into the key's runtime part instead.
+ *
+ * Hashing every file on every run would cost milliseconds per file; a stat cache keyed by
+ * (size, mtime, ctime, inode) skips unchanged files. ctime is included because mtime alone can be
+ * reset (tar, cp -p), as Bazel learned (bazel#14723).
+ *
+ * @module
+ */
+import { canonicalJson } from "./canonical_json.ts";
+import { sha256Hex } from "./hash.ts";
+import { normalizeSource } from "./source_normalize.ts";
+import { relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export interface CodeFile {
+  /** Path relative to the project root (or absolute when outside it). */
+  path: string;
+  digest: string;
+}
+
+export interface CodeDigest {
+  digest: string;
+  files: CodeFile[];
+  /** Bare imports resolved through deno.json, e.g. `{"onnxruntime-node": "npm:onnxruntime-node@1.29.0"}`. */
+  packages: Record<string, string>;
+}
+
+const RACY_WINDOW_MS = 2000;
+
+interface StatEntry {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  digest: string;
+  imports: string[];
+}
+
+/** Computes code digests of module closures, with a persistent stat cache. */
+export class CodeHasher {
+  readonly #root: string;
+  readonly #importMap: Record<string, string>;
+  readonly #cachePath: string | undefined;
+  #cache: Record<string, StatEntry> = {};
+  #dirty = false;
+  readonly #memo = new Map<string, CodeDigest>();
+  /** Files whose mtime is later than `loadedAt`: the code that was imported may not be what was hashed. */
+  readonly changedSinceLoad = new Set<string>();
+  readonly #loadedAt: number;
+
+  /**
+   * @param root project root (folder of deno.json); paths are reported relative to it
+   * @param options.cachePath where to persist the stat cache (omit for none)
+   * @param options.loadedAt epoch ms before the modules were imported (default: process start)
+   */
+  constructor(root: string, options: { cachePath?: string; loadedAt?: number } = {}) {
+    this.#root = root;
+    this.#cachePath = options.cachePath;
+    this.#loadedAt = options.loadedAt ?? performance.timeOrigin;
+    this.#importMap = readImportMap(root);
+    if (this.#cachePath) {
+      try {
+        this.#cache = JSON.parse(Deno.readTextFileSync(this.#cachePath));
+      } catch {
+        this.#cache = {}; // missing or unreadable cache: rebuild it
+      }
+    }
+  }
+
+  /** The digest of the closure of `moduleUrl` (a file: URL, usually a stage's `import.meta.url`). */
+  digest(moduleUrl: string): CodeDigest {
+    const memo = this.#memo.get(moduleUrl);
+    if (memo) return memo;
+    const files = new Map<string, string>();
+    const packages: Record<string, string> = {};
+    const queue = [moduleUrl];
+    while (queue.length > 0) {
+      const url = queue.pop()!;
+      const path = fileURLToPath(url);
+      if (files.has(path)) continue;
+      const entry = this.#hashFile(path);
+      files.set(path, entry.digest);
+      for (const spec of entry.imports) {
+        if (
+          spec.startsWith("./") || spec.startsWith("../") || spec.startsWith("/") || spec.startsWith("file:")
+        ) {
+          queue.push(new URL(spec, url).href);
+        } else if (!spec.startsWith("node:")) {
+          const resolved = this.#resolveBare(spec);
+          if (resolved.startsWith("file:")) queue.push(resolved);
+          else packages[spec] = resolved;
+        }
+      }
+    }
+    const list = [...files].map(([path, digest]) => ({ path: this.#display(path), digest }))
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
+    const result = { digest: sha256Hex(canonicalJson({ files: list })), files: list, packages };
+    this.#memo.set(moduleUrl, result);
+    return result;
+  }
+
+  /** Writes the stat cache back if it changed. */
+  save(): void {
+    if (!this.#cachePath || !this.#dirty) return;
+    const tmp = `${this.#cachePath}.${Deno.pid}.tmp`;
+    Deno.writeTextFileSync(tmp, JSON.stringify(this.#cache));
+    Deno.renameSync(tmp, this.#cachePath);
+    this.#dirty = false;
+  }
+
+  #hashFile(path: string): StatEntry {
+    let stat: Deno.FileInfo;
+    try {
+      stat = Deno.statSync(path);
+    } catch {
+      throw new Error(
+        `Cannot hash code file ${this.#display(path)}: it does not exist (imported but missing?)`,
+      );
+    }
+    const key = {
+      size: stat.size,
+      mtimeMs: stat.mtime?.getTime() ?? 0,
+      ctimeMs: stat.ctime?.getTime() ?? 0,
+      ino: stat.ino ?? 0,
+    };
+    if (Math.max(key.mtimeMs, key.ctimeMs) > this.#loadedAt) this.changedSinceLoad.add(this.#display(path));
+    const cached = this.#cache[path];
+    if (
+      cached && cached.size === key.size && cached.mtimeMs === key.mtimeMs &&
+      cached.ctimeMs === key.ctimeMs &&
+      cached.ino === key.ino
+    ) return cached;
+    const bytes = Deno.readFileSync(path);
+    const isScript = /\.[cm]?[jt]sx?$/.test(path);
+    const { text, imports } = isScript
+      ? normalizeSource(new TextDecoder().decode(bytes))
+      : { text: "", imports: [] };
+    const entry = { ...key, digest: isScript ? sha256Hex(text) : sha256Hex(bytes), imports };
+    // "Racy" entries (git's term): a file whose mtime and ctime are both this recent could be written
+    // again within the same timestamp tick without its stat changing, so it is hashed again next time.
+    if (Date.now() - Math.min(key.mtimeMs, key.ctimeMs) > RACY_WINDOW_MS) {
+      this.#cache[path] = entry;
+      this.#dirty = true;
+    }
+    return entry;
+  }
+
+  #resolveBare(spec: string): string {
+    if (spec.startsWith("npm:") || spec.startsWith("jsr:") || spec.startsWith("http")) return spec;
+    const exact = this.#importMap[spec];
+    if (exact) return exact.startsWith("./") ? pathToFileURL(`${this.#root}/${exact}`).href : exact;
+    // "pkg/sub/path" resolves through "pkg" (Deno maps subpaths of npm: entries the same way).
+    const base =
+      Object.keys(this.#importMap).filter((k) => spec.startsWith(k + "/")).sort((a, b) =>
+        b.length - a.length
+      )[0];
+    if (base) return `${this.#importMap[base]}${spec.slice(base.length)}`;
+    throw new Error(`Cannot resolve import '${spec}': add it to "imports" in deno.json`);
+  }
+
+  #display(path: string): string {
+    const rel = relative(this.#root, path);
+    return rel.startsWith("..") ? path : rel;
+  }
+}
+
+function readImportMap(root: string): Record<string, string> {
+  try {
+    return JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)).imports ?? {};
+  } catch {
+    return {};
+  }
+}

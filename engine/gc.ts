@@ -1,0 +1,106 @@
+/**
+ * Garbage collection of the store. Roots are the latest run of every (pipeline, param set): the
+ * objects its stages produced or took from the cache are kept, with their key records. Also kept:
+ * every run record (they are small, and they are the history that `query` reads), and unfinished
+ * work folders (checkpoints of interrupted stages) younger than a week.
+ *
+ * gc never runs beside a `run`: it takes the store lock and waits until no live run is active.
+ *
+ * @module
+ */
+import { activeRuns, readStageRows, recoverDeadRuns } from "./history.ts";
+import { isAlive, lock, readLockOwner } from "./process_lock.ts";
+import type { Store } from "./store.ts";
+
+export interface GcReport {
+  objects: { digest: string; bytes: number }[];
+  keys: string[];
+  workDirs: { key: string; bytes: number }[];
+  leftovers: string[];
+  keptObjects: number;
+}
+
+const WORK_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
+function sizeOf(path: string): number {
+  let total = 0;
+  try {
+    const info = Deno.lstatSync(path);
+    if (!info.isDirectory) return info.size;
+    for (const e of Deno.readDirSync(path)) total += sizeOf(`${path}/${e.name}`);
+  } catch {
+    // vanished
+  }
+  return total;
+}
+
+function listDir(path: string): string[] {
+  try {
+    return [...Deno.readDirSync(path)].map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Collects (or with `dryRun`, lists) what no root needs. */
+export async function collectGarbage(
+  store: Store,
+  options: { dryRun?: boolean; onWait?: (message: string) => void } = {},
+): Promise<GcReport> {
+  using _lock = await lock(store.lockPath("store"), "gc", {
+    onWait: (h) => options.onWait?.(`waiting for pid ${h.pid} (${h.purpose})`),
+  });
+  await recoverDeadRuns(store);
+  for (let told = false; activeRuns(store).length > 0; told = true) {
+    if (!told) options.onWait?.(`waiting for active runs to finish: ${activeRuns(store).join(", ")}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  const keep = new Set<string>();
+  for (const pipeline of listDir(`${store.root}/pointers`)) {
+    for (const file of listDir(`${store.root}/pointers/${pipeline}`)) {
+      if (file === "latest.json") continue; // the latest run is also the latest of its param set
+      try {
+        const { runId } = JSON.parse(Deno.readTextFileSync(`${store.root}/pointers/${pipeline}/${file}`));
+        for (const row of readStageRows(store, runId)) if (row.object) keep.add(row.object);
+      } catch {
+        // an unreadable pointer protects nothing
+      }
+    }
+  }
+
+  const report: GcReport = { objects: [], keys: [], workDirs: [], leftovers: [], keptObjects: 0 };
+  for (const shard of listDir(`${store.root}/objects`)) {
+    for (const digest of listDir(`${store.root}/objects/${shard}`)) {
+      if (keep.has(digest)) report.keptObjects++;
+      else report.objects.push({ digest, bytes: sizeOf(store.objectDir(digest)) });
+    }
+  }
+  const doomed = new Set(report.objects.map((o) => o.digest));
+  const finished = new Set<string>();
+  for await (const record of store.keys()) {
+    finished.add(record.key);
+    if (doomed.has(record.object) || !keep.has(record.object)) report.keys.push(record.key);
+  }
+  for (const key of listDir(`${store.root}/work`)) {
+    const path = store.workDir(key);
+    const age = Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+    if (finished.has(key) || age > WORK_MAX_AGE_MS) report.workDirs.push({ key, bytes: sizeOf(path) });
+  }
+  for (const name of listDir(`${store.root}/locks`)) {
+    const path = `${store.root}/locks/${name}`;
+    const owner = readLockOwner(path);
+    if (owner && !isAlive(owner)) report.leftovers.push(`locks/${name}`);
+  }
+
+  if (!options.dryRun) {
+    for (const key of report.keys) await store.removeKey(key);
+    for (const o of report.objects) await store.removeObject(o.digest);
+    for (const w of report.workDirs) {
+      await Deno.remove(store.workDir(w.key), { recursive: true }).catch(() => {});
+    }
+    for (const l of report.leftovers) await Deno.remove(`${store.root}/${l}`).catch(() => {});
+    report.leftovers.push(...(await store.cleanLeftovers()));
+  }
+  return report;
+}

@@ -1,0 +1,146 @@
+/**
+ * Publishing after a run: the report stage's output is copied to reports/<pipeline>/ (swapped in
+ * whole, so a reader never sees half a report), and reports/index.html is rewritten from the run
+ * records of every pipeline.
+ *
+ * @module
+ */
+import type { IndexEntry } from "../stages/report/index_page.ts";
+import { readPointer, readRun, readStageRows } from "./history.ts";
+import type { PipelineDef } from "./pipeline.ts";
+import { loadPipeline, pipelineNames } from "./registry.ts";
+import { PROJECT_ROOT } from "./paths.ts";
+import type { RunSummary } from "./runner.ts";
+import { type Store, writeAtomic } from "./store.ts";
+
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyTree(`${from}/${e.name}`, `${to}/${e.name}`);
+    else {
+      await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
+      await Deno.chmod(`${to}/${e.name}`, 0o644);
+    }
+  }
+}
+
+/**
+ * Publishes the report of `summary` (if the pipeline has one and it was produced) and rewrites the
+ * index. Returns the path of the pipeline's page, or null.
+ */
+export async function publishRun(
+  store: Store,
+  reportsDir: string,
+  pipeline: PipelineDef,
+  summary: RunSummary,
+): Promise<string | null> {
+  await Deno.mkdir(reportsDir, { recursive: true });
+  let page: string | null = null;
+  const object = pipeline.report ? summary.objects[pipeline.report] : undefined;
+  if (object) {
+    const target = `${reportsDir}/${pipeline.name}`;
+    const marker = `${target}/.published.json`;
+    let current: string | null = null;
+    try {
+      current = JSON.parse(await Deno.readTextFile(marker)).object;
+    } catch {
+      // nothing published yet
+    }
+    if (current !== object) {
+      const staging = `${reportsDir}/.${pipeline.name}.${crypto.randomUUID().slice(0, 8)}`;
+      await copyTree(store.objectOut(object), staging);
+      await Deno.writeTextFile(
+        `${staging}/.published.json`,
+        JSON.stringify({ object, runId: summary.runId }),
+      );
+      const old = `${staging}.old`;
+      await Deno.rename(target, old).catch(() => {});
+      await Deno.rename(staging, target);
+      await Deno.remove(old, { recursive: true }).catch(() => {});
+    }
+    page = `${target}/index.html`;
+  }
+  await writeIndex(store, reportsDir);
+  return page;
+}
+
+interface PipelineMeta {
+  description: string;
+  article: PipelineDef["article"];
+  mtimeMs: number;
+}
+
+/**
+ * Description and article of a pipeline that has never run. Importing a pipeline module costs time, so
+ * what was read is kept in the store's cache, keyed by the module file's mtime.
+ */
+async function pipelineMeta(name: string, cache: Record<string, PipelineMeta>): Promise<PipelineMeta | null> {
+  const snake = name.replaceAll("-", "_");
+  let path = `${PROJECT_ROOT}/pipelines/${snake}.ts`;
+  let mtimeMs = 0;
+  try {
+    mtimeMs = Deno.statSync(path).mtime?.getTime() ?? 0;
+  } catch {
+    path = `${PROJECT_ROOT}/pipelines/${snake}/pipeline.ts`;
+    mtimeMs = Deno.statSync(path).mtime?.getTime() ?? 0;
+  }
+  const cached = cache[name];
+  if (cached && cached.mtimeMs === mtimeMs) return cached;
+  try {
+    const pipeline = await loadPipeline(PROJECT_ROOT, name);
+    cache[name] = { description: pipeline.description, article: pipeline.article, mtimeMs };
+    return cache[name];
+  } catch {
+    return null; // a broken pipeline module shows on the index by name only
+  }
+}
+
+/** Rewrites reports/index.html from the latest run record of every pipeline. */
+export async function writeIndex(store: Store, reportsDir: string): Promise<void> {
+  const { renderIndex } = await import("../stages/report/index_page.ts");
+  const cachePath = `${store.root}/cache/pipelines.json`;
+  let cache: Record<string, PipelineMeta> = {};
+  try {
+    cache = JSON.parse(await Deno.readTextFile(cachePath));
+  } catch {
+    // first time
+  }
+  const before = JSON.stringify(cache);
+  const entries: IndexEntry[] = [];
+  for (const name of pipelineNames(PROJECT_ROOT)) {
+    const pointer = readPointer(store, name);
+    const run = pointer ? readRun(store, pointer.runId) : null;
+    let hasPage = false;
+    try {
+      hasPage = Deno.statSync(`${reportsDir}/${name}/index.html`).isFile;
+    } catch {
+      // not published yet
+    }
+    const meta = run ?? (await pipelineMeta(name, cache));
+    const entry: IndexEntry = {
+      name,
+      description: meta?.description ?? "(the pipeline module failed to load)",
+      article: meta?.article ?? { title: "—", url: "#" },
+      status: !run ? "never run" : run.status === "ok" ? "ok" : "failed",
+    };
+    if (hasPage) entry.href = `${name}/index.html`;
+    if (run?.endedAt) entry.endedAt = run.endedAt;
+    if (run?.headline) entry.headline = { label: run.headline.label, value: run.headline.value, digits: 4 };
+    if (run && run.status !== "ok") {
+      const failed = readStageRows(store, run.runId).find((r) =>
+        r.status === "failed" || r.status === "interrupted"
+      );
+      entry.error = failed ? `${failed.stage}: ${failed.error ?? failed.status}` : run.status;
+    }
+    entries.push(entry);
+  }
+  if (JSON.stringify(cache) !== before) await writeAtomic(cachePath, JSON.stringify(cache));
+  const tmp = `${reportsDir}/.index.${crypto.randomUUID().slice(0, 8)}.html`;
+  await Deno.writeTextFile(
+    tmp,
+    renderIndex(entries, {
+      intro: "Each pipeline reproduces the experiment of an article. Run one with `deno task run NAME`.",
+    }),
+  );
+  await Deno.rename(tmp, `${reportsDir}/index.html`);
+}

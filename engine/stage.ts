@@ -1,0 +1,105 @@
+/**
+ * The stage API: what a pipeline step declares and what its run function receives.
+ *
+ * A stage kind is a pure step. It declares a zod params schema and the names of its inputs, and its
+ * `run` writes files into a fresh output folder. It reads nothing it did not declare: its inputs'
+ * folders, its params, and the code of its module (whose transitive local imports are hashed into the
+ * cache key, see code_digest.ts).
+ *
+ * @example
+ * ```ts
+ * export const simulate = defineStage({
+ *   kind: "gillespie.simulate",
+ *   module: import.meta.url,
+ *   description: "Gillespie trajectories of the two-stage gene expression model",
+ *   params: z.object({ seed: z.number().int().default(0) }).strict(),
+ *   inputs: [],
+ *   async run(ctx) {
+ *     await Deno.writeTextFile(`${ctx.outDir}/x.json`, JSON.stringify(ctx.params));
+ *   },
+ * });
+ * ```
+ *
+ * @module
+ */
+import type { z } from "zod";
+
+/** A progress update of long work: shown as a live line on a TTY and as milestone lines in logs. */
+export interface ProgressUpdate {
+  done: number;
+  total: number;
+  /** Short free text after the counter, e.g. "loss_d -0.31 loss_g 0.12". */
+  text?: string;
+}
+
+/** Provenance of one upstream stage, as recorded when its output was produced. */
+export interface UpstreamRecord {
+  stage: string;
+  kind: string;
+  key: string;
+  object: string;
+  codeDigest: string;
+  codeFiles: readonly string[];
+  params: unknown;
+  runtime: Readonly<Record<string, string>>;
+  /** The execution that produced the object (a cached stage keeps the record of its first execution). */
+  producedBy: { runId: string; startedAt: string; durationMs: number; host: string };
+}
+
+/** What a stage's run function receives. */
+export interface StageContext<P = unknown, I extends string = string> {
+  /** The stage's name inside its pipeline, e.g. "train". */
+  readonly stage: string;
+  readonly pipeline: string;
+  /** Validated params, defaults filled in. */
+  readonly params: P;
+  /** Absolute paths of the declared inputs' output folders. Read-only. */
+  readonly inputs: Readonly<Record<I, string>>;
+  /** A fresh, empty folder. Everything written here becomes the stage's output, atomically, on success. */
+  readonly outDir: string;
+  /**
+   * A scratch folder that survives a killed or failed attempt of this same cache key (checkpoints live
+   * here), and is deleted once the output is committed. Never part of the output.
+   */
+  readonly workDir: string;
+  /** The stage's cache key (hex sha256). */
+  readonly key: string;
+  /** Aborted on SIGINT/SIGTERM: stop soon and throw. */
+  readonly signal: AbortSignal;
+  /** Provenance of every transitive upstream stage, in plan order. */
+  readonly upstream: readonly UpstreamRecord[];
+  /** A line for the log (kept with the run record). */
+  log(message: string): void;
+  progress(update: ProgressUpdate): void;
+  /** Records metrics at a step; queryable as the `metrics` view. Non-finite values are recorded as NaN. */
+  metrics(step: number, values: Readonly<Record<string, number>>): void;
+}
+
+/** A reusable kind of step. Pipelines instantiate kinds with params and wire their inputs. */
+export interface StageKind<S extends z.ZodType = z.ZodType, I extends string = string> {
+  /** Stable identifier, part of the cache key: "<area>.<name>", e.g. "data.mnist", "train.gan". */
+  readonly kind: string;
+  /** `import.meta.url` of the module that defines `run`: the root of the code digest. */
+  readonly module: string;
+  readonly description: string;
+  /** Params schema; use `.strict()` objects so that unknown keys are rejected by name. */
+  readonly params: S;
+  /** Names of the upstream outputs that `run` reads. */
+  readonly inputs: readonly I[];
+  /**
+   * Bump to force a rerun when behaviour changes outside the hashed code (e.g. a data file the
+   * module reads at a fixed path). Rarely needed.
+   */
+  readonly version?: string;
+  run(ctx: StageContext<z.output<S>, I>): Promise<void>;
+}
+
+/** Declares a stage kind. Identity function that fixes the types of `run`'s context. */
+export function defineStage<S extends z.ZodType, const I extends string = never>(
+  def: StageKind<S, I>,
+): StageKind<S, I> {
+  if (!/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/.test(def.kind)) {
+    throw new Error(`Cannot define stage kind '${def.kind}': use '<area>.<name>' in lower case`);
+  }
+  return def;
+}

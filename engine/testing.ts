@@ -1,0 +1,54 @@
+/**
+ * Runs one stage kind outside the store, for unit tests of stage kinds: validates params like the
+ * engine does, gives the stage a fresh output folder, and returns what it wrote and logged.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import type { ProgressUpdate, StageContext, StageKind } from "./stage.ts";
+
+export interface StageTestResult {
+  /** The output folder (a temp folder the caller may delete). */
+  outDir: string;
+  workDir: string;
+  metrics: { step: number; name: string; value: number }[];
+  logs: string[];
+  progress: ProgressUpdate[];
+}
+
+export interface StageTestOptions<S extends z.ZodType, I extends string> {
+  params?: z.input<S>;
+  inputs?: Record<I, string>;
+  /** Reuse a work folder, to test resuming after an interrupted attempt. */
+  workDir?: string;
+  signal?: AbortSignal;
+}
+
+/** Runs `kind` once with `options.params` (validated) and `options.inputs` (folders). */
+export async function runStageForTest<S extends z.ZodType, I extends string>(
+  kind: StageKind<S, I>,
+  options: StageTestOptions<S, I> = {},
+): Promise<StageTestResult> {
+  const params = kind.params.parse(options.params ?? {}) as z.output<S>;
+  const outDir = await Deno.makeTempDir({ prefix: `stage-${kind.kind}-out-` });
+  const workDir = options.workDir ?? await Deno.makeTempDir({ prefix: `stage-${kind.kind}-work-` });
+  const result: StageTestResult = { outDir, workDir, metrics: [], logs: [], progress: [] };
+  const ctx: StageContext<z.output<S>, I> = {
+    stage: kind.kind.split(".").pop()!,
+    pipeline: "test",
+    params,
+    inputs: (options.inputs ?? {}) as Record<I, string>,
+    outDir,
+    workDir,
+    key: "0".repeat(64),
+    signal: options.signal ?? new AbortController().signal,
+    upstream: [],
+    log: (message) => void result.logs.push(message),
+    progress: (update) => void result.progress.push(update),
+    metrics: (step, values) => {
+      for (const [name, value] of Object.entries(values)) result.metrics.push({ step, name, value });
+    },
+  };
+  await kind.run(ctx);
+  return result;
+}
