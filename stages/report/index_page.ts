@@ -1,0 +1,106 @@
+/**
+ * reports/index.html: one row per pipeline with a link to its latest report, what it reproduces, the
+ * status of its last run, its headline metric and when that run ended. Self-contained like the reports.
+ *
+ * @example
+ * ```ts
+ * const page = renderIndex([
+ *   { name: "wgan-div", description: "WGAN-div on MNIST", article, status: "ok",
+ *     headline: { label: "classifier-FID", value: 12.7, digits: 1 }, endedAt: "2025-11-22T00:45:37Z" },
+ *   { name: "gan-qp", description: "GAN-QP on MNIST", article: other, status: "never run" },
+ * ]);
+ * await Deno.writeTextFile("reports/index.html", page);
+ * ```
+ *
+ * @module
+ */
+import type { Article } from "../../engine/pipeline.ts";
+import { formatNumber, formatTimestamp } from "./_format.ts";
+import { markup, raw, type SafeHtml } from "./markup.ts";
+import { documentHtml } from "./page.ts";
+
+/** Status of a pipeline's last run. */
+export type RunStatus = "ok" | "failed" | "never run";
+
+/** One pipeline on the index. */
+export interface IndexEntry {
+  /** The pipeline's CLI name, e.g. "wgan-div". */
+  name: string;
+  /** Its report page, relative to the index; default `<name>/index.html`, and no link when never run. */
+  href?: string;
+  /** One line: what it reproduces. */
+  description: string;
+  article: Article;
+  status: RunStatus;
+  /** Why the last run failed, one line; shown under the status. */
+  error?: string;
+  /** The pipeline's headline metric from its last successful run. */
+  headline?: { label: string; value: number | null; digits?: number; unit?: string };
+  /** When the last run ended (ISO time). */
+  endedAt?: string;
+}
+
+/** Options of `renderIndex`. */
+export interface IndexOptions {
+  /** Page title; default "Reproductions". */
+  title?: string;
+  /** One paragraph under the title. */
+  intro?: string;
+}
+
+/** Renders reports/index.html. Entries appear in the order given. */
+export function renderIndex(entries: readonly IndexEntry[], options: IndexOptions = {}): string {
+  const title = options.title ?? "Reproductions";
+  const count = (status: RunStatus) => entries.filter((e) => e.status === status).length;
+  const summary = [
+    `${entries.length} pipeline${entries.length === 1 ? "" : "s"}`,
+    `${count("ok")} ok`,
+    count("failed") > 0 ? `${count("failed")} failed` : null,
+    count("never run") > 0 ? `${count("never run")} never run` : null,
+  ].filter((x) => x !== null).join(" · ");
+  const rows = entries.map((e) => {
+    const href = e.href ??
+      (e.status === "never run" ? undefined : `${encodeURIComponent(e.name)}/index.html`);
+    const name = href ? markup`<a href="${href}">${e.name}</a>` : e.name;
+    const date = e.article.date ? markup`<div class="muted">${e.article.date}</div>` : "";
+    const error = e.error ? markup`<div class="small muted">${e.error}</div>` : "";
+    const ended = e.endedAt ? formatTimestamp(e.endedAt) : markup`<span class="muted">—</span>`;
+    return markup`<tr id="${e.name}">
+<td><div class="stage-name">${name}</div><div class="small muted">${e.description}</div></td>
+<td class="small"><a href="${e.article.url}">${e.article.title}</a>${date}</td>
+<td>${statusPill(e.status)}${error}</td>
+<td class="num">${headline(e.headline)}</td>
+<td class="small">${ended}</td>
+</tr>`;
+  });
+  const intro = options.intro ? markup`<p>${options.intro}</p>` : "";
+  const list = entries.length === 0
+    ? markup`<p class="muted">No pipelines yet.</p>`
+    : markup`<div class="table-wrap"><table class="index"><thead><tr><th scope="col">Pipeline</th><th scope="col">Article</th><th scope="col">Last run</th><th scope="col" class="num">Headline</th><th scope="col">Ended</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  return documentHtml(
+    title,
+    markup`<main>
+<header>
+<p class="eyebrow">Reports</p>
+<h1>${title}</h1>
+<p class="byline">${summary}</p>
+${intro}
+</header>
+${list}
+<footer>Each report is one self-contained HTML file: no scripts, no network.</footer>
+</main>`,
+  );
+}
+
+function statusPill(status: RunStatus): SafeHtml {
+  const kind = status === "ok" ? "ok" : status === "failed" ? "failed" : "never";
+  return markup`<span class="pill ${raw(kind)}">${status}</span>`;
+}
+
+function headline(h: IndexEntry["headline"]): SafeHtml {
+  if (!h) return markup`<span class="muted">—</span>`;
+  const value = formatNumber(h.value, h.digits === undefined ? {} : { digits: h.digits });
+  return markup`<div class="headline-value">${value}${
+    h.unit ? ` ${h.unit}` : ""
+  }</div><div class="small muted">${h.label}</div>`;
+}
