@@ -1,0 +1,27 @@
+/**
+ * `deno task bench [AREA…]`: runs each area's benchmark (bench/<area>.ts) in its own process, one
+ * after another, so that their timings do not disturb each other. Areas: engine, data, onnx, wgan-div.
+ *
+ * @module
+ */
+const AREAS = ["engine", "data", "onnx", "wgan_div"];
+const wanted = Deno.args.length ? Deno.args.map((a) => a.replaceAll("-", "_")) : AREAS;
+const unknown = wanted.filter((a) => !AREAS.includes(a));
+if (unknown.length) {
+  console.error(
+    `Unknown bench area ${unknown.join(", ")}; areas: ${AREAS.map((a) => a.replaceAll("_", "-")).join(", ")}`,
+  );
+  Deno.exit(2);
+}
+let failures = 0;
+for (const area of wanted) {
+  const file = new URL(`./${area}.ts`, import.meta.url).pathname;
+  console.log(`\n=== ${area.replaceAll("_", "-")} ===`);
+  const { code } = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", "--quiet", file] }).spawn()
+    .status;
+  if (code !== 0) {
+    console.error(`bench ${area} failed with exit code ${code}`);
+    failures++;
+  }
+}
+Deno.exit(failures ? 1 : 0);
