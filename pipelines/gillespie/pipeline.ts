@@ -12,7 +12,9 @@
 import { z } from "zod";
 import { definePipeline, use } from "../../engine/pipeline.ts";
 import { report } from "./report.ts";
-import { exact, simulate, summarize } from "./stages.ts";
+import { exact } from "./exact.ts";
+import { simulate } from "./simulate.ts";
+import { summarize } from "./summarize.ts";
 
 export const pipeline = definePipeline({
   name: "gillespie",

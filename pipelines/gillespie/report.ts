@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { defineStage } from "../../engine/stage.ts";
-import type { Summary } from "./stages.ts";
+import type { Summary } from "./summarize.ts";
 
 export const report = defineStage({
   kind: "gillespie.report",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { runStageForTest } from "../../engine/testing.ts";
-import { simulate, type Simulation, summarizeSimulation } from "./stages.ts";
+import { simulate, type Simulation } from "./simulate.ts";
+import { summarizeSimulation } from "./summarize.ts";
 import { stationaryDistribution } from "./master_equation.ts";
 import { ARTICLE_RATES } from "./model.ts";
 
