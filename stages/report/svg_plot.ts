@@ -486,6 +486,8 @@ function render(marks: Plot.Markish[], spec: RenderSpec): string {
     document: plotDocument(),
     width,
     marginTop: 24,
+    // Plot sizes its default 40 px for 10 px text; ours is 12 px, so labels like "0.035" need more room.
+    marginLeft: 56,
     marginBottom: 40,
     x: scale(spec.xLabel, spec.x),
     y: { ...scale(spec.yLabel, spec.y), type: spec.y.type },
