@@ -1,0 +1,100 @@
+"""PyTorch CPU eager reference for bench/onnx.ts: the WGAN-div DCGAN step of models/onnx/models/wgan_div.ts.
+
+G: Linear(100→128·7·7, no bias) → BN → ReLU → ConvT(128→64, k4 s2 p1, no bias) → BN → ReLU
+   → ConvT(64→1, k4 s2 p1) → tanh.
+D: Conv(1→64, k4 s2 p1) → LeakyReLU 0.2 → Conv(64→128, k4 s2 p1) → LeakyReLU 0.2 → Linear(6272→1).
+Step: critic loss mean D(x_r) − mean D(x_f) + (k/2)·mean(‖∇D(x_r)‖^p + ‖∇D(x_f)‖^p), k=2, p=6, real and
+fake in one critic pass (as the ONNX graph does); Adam(2e-4, 0.5, 0.999); then the generator step
+mean D(G(z)) through the updated critic, with the critic's parameters frozen.
+
+Run: OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch/wgan_div.py [batch]
+Prints one JSON line with median ms per call.
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+torch.set_num_threads(2)
+torch.manual_seed(0)
+B = int(sys.argv[1]) if len(sys.argv) > 1 else 64
+Z, K, P = 100, 2.0, 6.0
+ROUNDS, CALLS, WARMUP = 5, 3, 3
+
+
+def timed(fn):
+    for _ in range(WARMUP):
+        fn()
+    rounds = []
+    for _ in range(ROUNDS):
+        t0 = time.perf_counter()
+        for _ in range(CALLS):
+            fn()
+        rounds.append((time.perf_counter() - t0) * 1000 / CALLS)
+    return statistics.median(rounds)
+
+
+class G(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(Z, 128 * 49, bias=False)
+        self.net = nn.Sequential(
+            nn.BatchNorm2d(128), nn.ReLU(),
+            nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh(),
+        )
+
+    def forward(self, z):
+        return self.net(self.fc(z).view(-1, 128, 7, 7))
+
+
+def critic():
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(6272, 1),
+    )
+
+
+g, d = G(), critic()
+for m in list(g.modules()) + list(d.modules()):
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(m.weight, 0, 0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+x = torch.tanh(torch.randn(B, 1, 28, 28))
+
+
+def step():
+    zd, zg = torch.randn(B, Z), torch.randn(B, Z)
+    for p in d.parameters():
+        p.requires_grad_(True)
+    xf = g(zd).detach()
+    both = torch.cat([x, xf]).requires_grad_(True)
+    s = d(both)
+    (grad,) = torch.autograd.grad(s.sum(), both, create_graph=True)
+    penalty = grad.pow(2).sum([1, 2, 3]).pow(P / 2).sum() * (K / 2 / B)
+    loss_d = s[:B].mean() - s[B:].mean() + penalty
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    for p in d.parameters():
+        p.requires_grad_(False)
+    loss_g = d(g(zg)).mean()
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+
+
+def forward():
+    with torch.no_grad():
+        zd = torch.randn(B, Z)
+        return d(torch.cat([x, g(zd)])).mean()
+
+
+out = {"forward": timed(forward), "step": timed(step)}
+print(json.dumps(out))

@@ -1,0 +1,194 @@
+/**
+ * The training runner: holds the carried tensors (parameters, optimizer state, step counter) between
+ * calls of a train-step graph, feeds minibatches, and returns metrics.
+ *
+ * The state is plain named typed arrays: {@link TrainRunner.state} returns copies that a caller can
+ * write to a checkpoint, and {@link TrainRunner.setState} restores them exactly, in this or a fresh
+ * runner, so a resumed run continues bit-identically on CPU.
+ *
+ * @example
+ * ```ts
+ * const runner = await TrainRunner.create(trainStep, { seed: 0 });
+ * for (const batch of batches) {
+ *   const m = await runner.step({ x: batch.images, y: batch.labels });   // one step
+ *   console.log(m.loss);
+ * }
+ * const ms = await runner.steps({ x: eightStackedBatches, y: eightStackedLabels }, 8); // 8 fused steps
+ * await Deno.writeFile("ckpt.json", ...runner.state());
+ * ```
+ *
+ * @module
+ */
+import type * as ort from "onnxruntime-node";
+import type { TypedArray } from "./dtype.ts";
+import { numel } from "./dtype.ts";
+import { createSession, dtypeOf, type SessionOptions, toOrt } from "./session.ts";
+import type { TrainStep } from "./train_step.ts";
+
+/** Options of {@link TrainRunner.create}. */
+export interface RunnerOptions extends SessionOptions {
+  /** Seed of the parameter initialisation and of the in-graph RNG (default 0). */
+  seed?: number;
+  /** Start from this state (e.g. a checkpoint) instead of a fresh initialisation. */
+  state?: Readonly<Record<string, TypedArray>>;
+}
+
+/** Carried float tensors. */
+export type StateArrays = Record<string, Float32Array | Float64Array>;
+
+/** Runs a {@link TrainStep}, keeping its state between calls. */
+export class TrainRunner {
+  /** The in-graph RNG seed fed to every call (int32). */
+  seed: number;
+  readonly #step: TrainStep;
+  readonly #opts: SessionOptions;
+  #state: StateArrays;
+  #host: ort.InferenceSession | null = null;
+  readonly #fused = new Map<number, ort.InferenceSession>();
+
+  private constructor(step: TrainStep, state: StateArrays, seed: number, opts: SessionOptions) {
+    this.#step = step;
+    this.#state = state;
+    this.seed = seed;
+    this.#opts = opts;
+  }
+
+  /** Opens the host-loop session and initialises (or restores) the state. */
+  static async create(step: TrainStep, opts: RunnerOptions = {}): Promise<TrainRunner> {
+    const seed = opts.seed ?? 0;
+    const { seed: _s, state: _st, ...sessionOpts } = opts;
+    const runner = new TrainRunner(step, step.initialState(seed), seed, sessionOpts);
+    if (opts.state) runner.setState(opts.state);
+    runner.#host = await createSession(step.hostModel(), sessionOpts);
+    return runner;
+  }
+
+  /** The train step this runner executes. */
+  get trainStep(): TrainStep {
+    return this.#step;
+  }
+
+  /** Number of steps taken so far (the carried `step` counter). */
+  get stepCount(): number {
+    return this.#state.step![0]!;
+  }
+
+  #feeds(
+    batch: Readonly<Record<string, TypedArray>>,
+    k: number | null,
+    hyper: Readonly<Record<string, number>>,
+  ) {
+    const step = this.#step;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const spec of step.carried) {
+      feeds[spec.name] = toOrt(spec.dtype, this.#state[spec.name]!, spec.shape);
+    }
+    for (const [name, spec] of Object.entries(step.batch)) {
+      const data = batch[name];
+      if (!data) {
+        throw new Error(
+          `${step.name}: the batch lacks '${name}' (expected ${spec.dtype}[${spec.shape.join(",")}])`,
+        );
+      }
+      const dims = k === null ? spec.shape : [k, ...spec.shape];
+      if (dtypeOf(data) !== spec.dtype || data.length !== numel(dims)) {
+        throw new Error(
+          `${step.name}: batch '${name}' must be ${spec.dtype}[${dims.join(",")}] (${numel(dims)} values), ` +
+            `got a ${data.constructor.name} of ${data.length}`,
+        );
+      }
+      feeds[name] = toOrt(spec.dtype, data, dims);
+    }
+    for (const name of Object.keys(batch)) {
+      if (!(name in step.batch)) throw new Error(`${step.name}: unknown batch input '${name}'`);
+    }
+    for (const [name, dflt] of Object.entries(step.hyper)) {
+      const v = hyper[name] ?? dflt;
+      const arr = step.dtype === "float64" ? new Float64Array([v]) : new Float32Array([v]);
+      feeds[name] = toOrt(step.dtype, arr, []);
+    }
+    for (const name of Object.keys(hyper)) {
+      if (!(name in step.hyper)) throw new Error(`${step.name}: unknown hyperparameter '${name}'`);
+    }
+    feeds.seed = toOrt("int32", new Int32Array([this.seed]), []);
+    return feeds;
+  }
+
+  #absorb(out: ort.InferenceSession.OnnxValueMapType): void {
+    for (const spec of this.#step.carried) {
+      this.#state[spec.name] = out[`next/${spec.name}`]!.data as Float32Array | Float64Array;
+    }
+  }
+
+  /** Takes one step on a minibatch; `hyper` overrides hyperparameter defaults. Returns the metrics. */
+  async step(
+    batch: Readonly<Record<string, TypedArray>>,
+    hyper: Readonly<Record<string, number>> = {},
+  ): Promise<Record<string, number>> {
+    const out = await this.#host!.run(this.#feeds(batch, null, hyper));
+    this.#absorb(out);
+    return Object.fromEntries(this.#step.metrics.map((m) => [m, Number(out[m]!.data[0])]));
+  }
+
+  /**
+   * Takes `k` steps in one call (Scan); each batch array holds `k` minibatches back to back.
+   * Returns each metric per step. The fused session for `k` is compiled on first use.
+   */
+  async steps(
+    batch: Readonly<Record<string, TypedArray>>,
+    k: number,
+    hyper: Readonly<Record<string, number>> = {},
+  ): Promise<Record<string, Float32Array | Float64Array>> {
+    let session = this.#fused.get(k);
+    if (!session) {
+      session = await createSession(this.#step.fusedModel(k), this.#opts);
+      this.#fused.set(k, session);
+    }
+    const out = await session.run(this.#feeds(batch, k, hyper));
+    this.#absorb(out);
+    return Object.fromEntries(this.#step.metrics.map((m) => [m, out[m]!.data as Float32Array]));
+  }
+
+  /** Copies of every carried tensor (parameters, optimizer slots, `step`), by name: a checkpoint. */
+  state(): StateArrays {
+    return Object.fromEntries(Object.entries(this.#state).map(([k, v]) => [k, v.slice()]));
+  }
+
+  /** Copies of the parameters whose names start with `prefix` (all by default). */
+  params(prefix = ""): StateArrays {
+    const out: StateArrays = {};
+    for (const p of this.#step.params) {
+      if (p.name.startsWith(prefix)) out[p.name] = this.#state[p.name]!.slice();
+    }
+    return out;
+  }
+
+  /**
+   * Replaces carried tensors (all or some) with copies of `state`, e.g. from a checkpoint. Unknown names
+   * and wrong sizes are errors.
+   */
+  setState(state: Readonly<Record<string, TypedArray>>): void {
+    const specs = new Map(this.#step.carried.map((s) => [s.name, s]));
+    for (const [name, data] of Object.entries(state)) {
+      const spec = specs.get(name);
+      if (!spec) {
+        throw new Error(`${this.#step.name}: setState got '${name}', which is not carried by this step`);
+      }
+      if (data.length !== numel(spec.shape) || dtypeOf(data) !== spec.dtype) {
+        throw new Error(
+          `${this.#step.name}: setState '${name}' must be ${spec.dtype}[${spec.shape.join(",")}], got a ` +
+            `${data.constructor.name} of ${data.length}`,
+        );
+      }
+      this.#state[name] = data.slice() as Float32Array | Float64Array;
+    }
+  }
+
+  /** Releases the sessions. */
+  async release(): Promise<void> {
+    await this.#host?.release();
+    for (const s of this.#fused.values()) await s.release();
+    this.#host = null;
+    this.#fused.clear();
+  }
+}
