@@ -5,6 +5,7 @@
  *
  * @module
  */
+import pkg from "onnx-proto";
 import type { TypedArray } from "./dtype.ts";
 import type { FloatDType } from "./dtype.ts";
 import { emitModel } from "./emit.ts";
@@ -12,6 +13,8 @@ import { input, type Tensor } from "./graph.ts";
 import type { ParamSpec } from "./init.ts";
 import { ParamConstants, ParamInputs, type ParamSource } from "./params.ts";
 import type { BatchSpec } from "./train_step.ts";
+
+const { onnx } = pkg;
 
 /** What to export. */
 export interface ExportConfig {
@@ -64,4 +67,50 @@ export function exportModel(cfg: ExportConfig): ExportedModel {
     ...(cfg.metadata ? { metadata: cfg.metadata } : {}),
   });
   return { bytes, params };
+}
+
+/**
+ * Bakes weights into a model exported with its weights as graph inputs: each input named in `values`
+ * becomes an initializer holding that value. The result is a standalone model (any ONNX runtime loads
+ * it) that computes exactly what the original computed when fed those weights. A training stage uses
+ * this to publish its trained model without knowing the model's code.
+ */
+export function bakeWeights(
+  modelBytes: Uint8Array,
+  values: Readonly<Record<string, Float32Array | Float64Array>>,
+): Uint8Array {
+  const model = onnx.ModelProto.decode(modelBytes);
+  const graph = model.graph!;
+  const inputs = graph.input ?? [];
+  const missing = Object.keys(values).filter((n) => !inputs.some((i) => i.name === n));
+  if (missing.length > 0) {
+    throw new Error(
+      `Cannot bake weights: the model has no input ${missing.slice(0, 3).join(", ")}` +
+        (missing.length > 3 ? ` (and ${missing.length - 3} more)` : ""),
+    );
+  }
+  const baked: InstanceType<typeof onnx.TensorProto>[] = [];
+  graph.input = inputs.filter((i) => {
+    const value = values[i.name!];
+    if (!value) return true;
+    const dims = (i.type?.tensorType?.shape?.dim ?? []).map((d) => Number(d.dimValue));
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (count !== value.length) {
+      throw new Error(
+        `Cannot bake weight '${i.name}': the model expects [${dims}] (${count} values), got ${value.length}`,
+      );
+    }
+    const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
+    baked.push(onnx.TensorProto.fromObject({
+      name: i.name,
+      dims,
+      dataType: value instanceof Float64Array
+        ? onnx.TensorProto.DataType.DOUBLE
+        : onnx.TensorProto.DataType.FLOAT,
+      rawData: bytes,
+    }));
+    return false;
+  });
+  graph.initializer = [...(graph.initializer ?? []), ...baked];
+  return onnx.ModelProto.encode(model).finish();
 }

@@ -23,7 +23,7 @@ import type * as ort from "onnxruntime-node";
 import type { TypedArray } from "./dtype.ts";
 import { numel } from "./dtype.ts";
 import { createSession, dtypeOf, type SessionOptions, toOrt } from "./session.ts";
-import type { TrainStep } from "./train_step.ts";
+import type { TrainStepGraph } from "./train_step.ts";
 
 /** Options of {@link TrainRunner.create}. */
 export interface RunnerOptions extends SessionOptions {
@@ -36,17 +36,17 @@ export interface RunnerOptions extends SessionOptions {
 /** Carried float tensors. */
 export type StateArrays = Record<string, Float32Array | Float64Array>;
 
-/** Runs a {@link TrainStep}, keeping its state between calls. */
+/** Runs a train step (built here, or loaded from disk), keeping its state between calls. */
 export class TrainRunner {
   /** The in-graph RNG seed fed to every call (int32). */
   seed: number;
-  readonly #step: TrainStep;
+  readonly #step: TrainStepGraph;
   readonly #opts: SessionOptions;
   #state: StateArrays;
   #host: ort.InferenceSession | null = null;
   readonly #fused = new Map<number, ort.InferenceSession>();
 
-  private constructor(step: TrainStep, state: StateArrays, seed: number, opts: SessionOptions) {
+  private constructor(step: TrainStepGraph, state: StateArrays, seed: number, opts: SessionOptions) {
     this.#step = step;
     this.#state = state;
     this.seed = seed;
@@ -54,7 +54,7 @@ export class TrainRunner {
   }
 
   /** Opens the host-loop session and initialises (or restores) the state. */
-  static async create(step: TrainStep, opts: RunnerOptions = {}): Promise<TrainRunner> {
+  static async create(step: TrainStepGraph, opts: RunnerOptions = {}): Promise<TrainRunner> {
     const seed = opts.seed ?? 0;
     const { seed: _s, state: _st, ...sessionOpts } = opts;
     const runner = new TrainRunner(step, step.initialState(seed), seed, sessionOpts);
@@ -64,7 +64,7 @@ export class TrainRunner {
   }
 
   /** The train step this runner executes. */
-  get trainStep(): TrainStep {
+  get trainStep(): TrainStepGraph {
     return this.#step;
   }
 

@@ -233,8 +233,30 @@ function trace(
   return { carried, batch, hyper, seed, metrics };
 }
 
+/**
+ * What a runner needs of a train step: its interface and its ONNX models. A {@link TrainStep} built
+ * in this process is one; so is a step loaded from disk (saved_step.ts), which lets a training stage
+ * run a graph built by another stage.
+ */
+export interface TrainStepGraph {
+  readonly name: string;
+  readonly dtype: FloatDType;
+  readonly batch: Readonly<Record<string, BatchSpec>>;
+  readonly hyper: Readonly<Record<string, number>>;
+  readonly params: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  readonly carried: readonly {
+    readonly name: string;
+    readonly shape: readonly number[];
+    readonly dtype: FloatDType;
+  }[];
+  readonly metrics: readonly string[];
+  hostModel(): Uint8Array;
+  fusedModel(k: number): Uint8Array;
+  initialState(seed: number): Record<string, Float32Array | Float64Array>;
+}
+
 /** A built train step: its specs and its host-loop and fused ONNX models. */
-export class TrainStep {
+export class TrainStep implements TrainStepGraph {
   readonly name: string;
   readonly dtype: FloatDType;
   readonly batch: Readonly<Record<string, BatchSpec>>;
