@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { gzip, idxBytes, withTempDir } from "./_test_util.ts";
+import { DataError } from "./data_error.ts";
+import { parseIdx, readIdxImages } from "./idx.ts";
+
+const images = Uint8Array.from({ length: 3 * 2 * 2 }, (_, i) => i);
+const labels = Uint8Array.from([7, 8, 9]);
+
+/** Asserts a DataError naming `file` whose message matches every pattern. */
+function dataError(file: string, ...patterns: RegExp[]) {
+  return (e: unknown) => {
+    assert.ok(e instanceof DataError, String(e));
+    assert.equal(e.file, file);
+    assert.ok(e.message.includes(file), `message names ${file}: ${e.message}`);
+    for (const p of patterns) assert.match(e.message, p);
+    return true;
+  };
+}
+
+Deno.test("parseIdx() reads dims and values, and explains bad headers and sizes", () => {
+  const parsed = parseIdx(idxBytes([3, 2, 2], images), "a.idx");
+  assert.deepEqual(parsed.dims, [3, 2, 2]);
+  assert.deepEqual(parsed.data, images);
+  const flipped = idxBytes([3, 2, 2], images);
+  flipped[0] = 0x1f; // e.g. a gz file read as IDX
+  assert.throws(
+    () => parseIdx(flipped, "a.idx"),
+    dataError("a.idx", /magic number is 0x1f000803, expected 0x00000801/),
+  );
+  const floats = idxBytes([3], labels);
+  floats[2] = 0x0d;
+  assert.throws(() => parseIdx(floats, "f.idx"), dataError("f.idx", /values are float32 .*only unsigned/));
+  const full = idxBytes([3, 2, 2], images);
+  assert.throws(
+    () => parseIdx(full.subarray(0, full.length - 1), "t.idx"),
+    dataError("t.idx", /declares 3×2×2 = 12 values but it holds 11 \(the file is truncated\)/),
+  );
+  assert.throws(() => parseIdx(full.subarray(0, 10), "h.idx"), dataError("h.idx", /ends inside its header/));
+  const longer = new Uint8Array(full.length + 2);
+  longer.set(full);
+  assert.throws(() => parseIdx(longer, "x.idx"), dataError("x.idx", /extra bytes follow/));
+});
+
+Deno.test("readIdxImages() reads gz and plain files and rejects mismatched or broken pairs", async (t) => {
+  await withTempDir(async (dir) => {
+    const write = (name: string, bytes: Uint8Array) => Deno.writeFile(`${dir}/${name}`, bytes);
+    await write("img.gz", gzip(idxBytes([3, 2, 2], images)));
+    await write("lab", idxBytes([3], labels));
+    const hint = { missingHint: "Get the files." };
+    await t.step("a good pair", async () => {
+      const read = await readIdxImages({ images: `${dir}/img.gz`, labels: `${dir}/lab` }, hint);
+      assert.equal(read.count, 3);
+      assert.deepEqual(read.shape, [2, 2, 1]);
+      assert.deepEqual([...read.labels], [7, 8, 9]);
+      assert.deepEqual(read.files.map((f) => f.name), ["img.gz", "lab"]);
+    });
+    await t.step("image and label counts differ", async () => {
+      await write("lab2", idxBytes([2], labels.subarray(0, 2)));
+      await assert.rejects(
+        readIdxImages({ images: `${dir}/img.gz`, labels: `${dir}/lab2` }, hint),
+        dataError(`${dir}/lab2`, /\(3 images\) with .*lab2 \(2 labels\): the counts differ/),
+      );
+    });
+    await t.step("swapped paths", async () => {
+      await assert.rejects(
+        readIdxImages({ images: `${dir}/lab`, labels: `${dir}/img.gz` }, hint),
+        dataError(`${dir}/lab`, /has 1 dimensions .*Did you swap/),
+      );
+    });
+    await t.step("truncated gz", async () => {
+      const gz = await Deno.readFile(`${dir}/img.gz`);
+      await write("cut.gz", gz.subarray(0, gz.length - 10));
+      await assert.rejects(
+        readIdxImages({ images: `${dir}/cut.gz`, labels: `${dir}/lab` }, hint),
+        dataError(
+          `${dir}/cut.gz`,
+          /Cannot decompress .*: the gzip data ends too early \(the file is truncated/,
+          /Get the files\./,
+        ),
+      );
+    });
+    await t.step("corrupt gz", async () => {
+      const gz = await Deno.readFile(`${dir}/img.gz`);
+      gz[gz.length - 6] = gz[gz.length - 6]! ^ 0xff; // inside the CRC-32 trailer
+      await write("bad.gz", gz);
+      await assert.rejects(
+        readIdxImages({ images: `${dir}/bad.gz`, labels: `${dir}/lab` }, hint),
+        dataError(`${dir}/bad.gz`, /the gzip data is corrupt/),
+      );
+    });
+    await t.step("wrong magic", async () => {
+      const bytes = idxBytes([3, 2, 2], images);
+      bytes[1] = 0x42;
+      await write("magic", bytes);
+      await assert.rejects(
+        readIdxImages({ images: `${dir}/magic`, labels: `${dir}/lab` }, hint),
+        dataError(`${dir}/magic`, /magic number is 0x00420803/),
+      );
+    });
+    await t.step("missing file", async () => {
+      await assert.rejects(
+        readIdxImages({ images: `${dir}/nope.gz`, labels: `${dir}/lab` }, hint),
+        dataError(`${dir}/nope.gz`, /the file does not exist\. Get the files\./),
+      );
+    });
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * Datasets as TFRecord-style Arrow shards: the data stage kinds, the shard writer and reader, the
+ * batch iterator with its transforms, and the seeded randomness they share.
+ *
+ * A training stage reads the output folder of a data stage:
+ *
+ * ```ts
+ * import { openShards } from "../data/mod.ts";
+ * const data = await openShards(ctx.inputs.data);
+ * const it = data.batches("train", { batchSize: 128, seed: 0, dropLast: true, transform: { scale: "symmetric" } });
+ * const { x, dims, y } = await it.nextBatch();
+ * ```
+ *
+ * @module
+ */
+export * from "./batch_iterator.ts";
+export * from "./data_error.ts";
+export * from "./idx.ts";
+export * from "./manifest.ts";
+export * from "./random.ts";
+export * from "./shard_reader.ts";
+export * from "./shard_writer.ts";
+export * from "./shuffle.ts";
+export * from "./stage_kinds.ts";
+export * from "./transforms.ts";
+export * from "./sources/fashion_mnist.ts";
+export * from "./sources/idx_files.ts";
+export * from "./sources/image_folder.ts";
+export * from "./sources/mnist.ts";
+export * from "./sources/sklearn_digits.ts";
+export * from "./sources/synthetic_1d.ts";
+export * from "./sources/toy_2d.ts";
