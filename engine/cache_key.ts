@@ -3,7 +3,8 @@
  * its output. Two executions with the same key produce the same output (up to nondeterminism the stage
  * itself owns), so the second one is skipped.
  *
- * Bump `KEY_SCHEME` whenever the fields or their meaning change: old keys then simply miss.
+ * Bump `KEY_SCHEME` whenever the fields or their meaning change: old keys then simply miss. `files` is
+ * left out of the JSON when a stage reads no external files, so adding it changed no existing key.
  *
  * @module
  */
@@ -25,9 +26,16 @@ export interface KeyParts {
   inputs: Readonly<Record<string, string>>;
   /** Runtime pieces that change results: Deno's version and the resolved npm packages the code imports. */
   runtime: Readonly<Record<string, string>>;
+  /**
+   * Path → content digest of the external files and folders the stage reads (its kind's
+   * `externalFiles`, file_digest.ts). Omitted, not empty, when there are none.
+   */
+  files?: Readonly<Record<string, string>>;
 }
 
 /** The hex sha256 cache key of `parts`. */
 export function cacheKey(parts: KeyParts): string {
-  return sha256Hex(canonicalJson({ scheme: KEY_SCHEME, ...parts }));
+  const { files, ...rest } = parts;
+  const withFiles = files && Object.keys(files).length > 0 ? { ...rest, files } : rest;
+  return sha256Hex(canonicalJson({ scheme: KEY_SCHEME, ...withFiles }));
 }

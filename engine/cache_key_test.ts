@@ -46,3 +46,35 @@ Deno.test("cacheKey() ignores key order and changes with every part", () => {
   const keys = new Set([cacheKey(PARTS), ...variants.map(cacheKey)]);
   assert.equal(keys.size, variants.length + 1);
 });
+
+// A stage that reads external files (StageKind.externalFiles) gets a `files` part: path → content digest.
+// Checked like the literals above:
+// python3 -c 'import json,hashlib; print(hashlib.sha256(json.dumps({"scheme":1,"kind":"data.fashion-mnist",
+//   "code":"c0de"*16,"params":{"dir":"/usr/share/datasets/fashion-mnist","recordsPerShard":10000},"inputs":{},
+//   "runtime":{"deno":"2.9.6","zod":"npm:zod@4.6.7"},"files":{"/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz":"f11e"*16,
+//   "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz":"1abe"*16}},sort_keys=True,separators=(",",":")).encode()).hexdigest())'
+const WITH_FILES: KeyParts = {
+  kind: "data.fashion-mnist",
+  code: "c0de".repeat(16),
+  params: { dir: "/usr/share/datasets/fashion-mnist", recordsPerShard: 10000 },
+  inputs: {},
+  runtime: { deno: "2.9.6", zod: "npm:zod@4.6.7" },
+  files: {
+    "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz": "f11e".repeat(16),
+    "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz": "1abe".repeat(16),
+  },
+};
+
+Deno.test("cacheKey() hashes external files' digests, and leaves keys without files as they were", () => {
+  assert.equal(cacheKey(WITH_FILES), "032126df27073311eb5ebf31d3f6e5b9d383aa052ec4323f99b28fbadb126f73");
+  const { files: _, ...withoutFiles } = WITH_FILES;
+  assert.equal(cacheKey({ ...withoutFiles, files: {} }), cacheKey(withoutFiles), "no files: no files field");
+  const path = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+  const variants: KeyParts[] = [
+    withoutFiles,
+    { ...WITH_FILES, files: { ...WITH_FILES.files, [path]: "f11f".repeat(16) } },
+    { ...WITH_FILES, files: { [path]: "f11e".repeat(16) } },
+  ];
+  const keys = new Set([cacheKey(WITH_FILES), ...variants.map(cacheKey)]);
+  assert.equal(keys.size, variants.length + 1);
+});

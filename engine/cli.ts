@@ -163,6 +163,7 @@ async function cmdStatus(args: string[], style: Style): Promise<number> {
   if (values.help) return (console.log(HELP.status), 0);
   const store = storeFrom(values["data-dir"]);
   const names = positionals.length ? positionals : pipelineNames(PROJECT_ROOT);
+  let code = 0;
   for (const name of names) {
     const pipeline = await loadPipeline(PROJECT_ROOT, name);
     const last = readPointer(store, pipeline.name);
@@ -170,16 +171,24 @@ async function cmdStatus(args: string[], style: Style): Promise<number> {
     const lastText = run
       ? `last run ${run.runId}: ${run.status}, ${ago(run.endedAt ?? run.startedAt)}`
       : "never run";
-    await runPipeline({
-      store,
-      root: PROJECT_ROOT,
-      pipeline,
-      dryRun: true,
-      style,
-      out: (line) => console.log(line.replace("(dry run: nothing is executed)", style.dim(`· ${lastText}`))),
-    });
+    try {
+      await runPipeline({
+        store,
+        root: PROJECT_ROOT,
+        pipeline,
+        dryRun: true,
+        style,
+        out: (line) =>
+          console.log(line.replace("(dry run: nothing is executed)", style.dim(`· ${lastText}`))),
+      });
+    } catch (error) {
+      // One pipeline that cannot be planned (e.g. its dataset is not installed) does not hide the others.
+      if (!(error instanceof PlanError)) throw error;
+      console.log(`${style.bold(pipeline.name)} · ${style.bad("error: ")}${error.message}`);
+      code = 2;
+    }
   }
-  return 0;
+  return code;
 }
 
 async function cmdList(args: string[], style: Style): Promise<number> {

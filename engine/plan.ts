@@ -14,12 +14,14 @@
  * @module
  */
 import type { CodeDigest, CodeHasher } from "./code_digest.ts";
+import { type FileHasher, MissingFileError } from "./file_digest.ts";
 import type { ResolvedPipeline } from "./params.ts";
 import type { StageRow } from "./results.ts";
 import type { StageKind } from "./stage.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import { flatten } from "./results.ts";
 import { closest } from "./suggest.ts";
+import { resolve } from "node:path";
 
 export interface PlannedStage {
   name: string;
@@ -29,17 +31,23 @@ export interface PlannedStage {
   inputs: Record<string, string>;
   code: CodeDigest;
   runtime: Record<string, string>;
+  /** Declared external path → content digest; absent when the kind declares none (StageKind.externalFiles). */
+  files?: Record<string, string>;
 }
 
 export class PlanError extends Error {
   override name = "PlanError";
 }
 
-/** Orders and checks the stages of `resolved`, hashing each stage's code. */
+/**
+ * Orders and checks the stages of `resolved`, hashing each stage's code and, with `fileHasher`, the
+ * external files it declares (a missing one is a PlanError).
+ */
 export function planStages(
   pipelineName: string,
   resolved: ResolvedPipeline,
   hasher: CodeHasher,
+  fileHasher?: FileHasher,
 ): PlannedStage[] {
   const byName = new Map(resolved.stages.map((s) => [s.name, s]));
   for (const s of resolved.stages) {
@@ -76,6 +84,7 @@ export function planStages(
     for (const upstream of Object.values(s.use.inputs)) visit(upstream, [...path, name]);
     state.set(name, "done");
     const code = hasher.digest(s.use.kind.module);
+    const files = fileHasher ? externalFileDigests(pipelineName, name, s.use.kind, s.params, fileHasher) : {};
     order.push({
       name,
       kind: s.use.kind,
@@ -83,10 +92,59 @@ export function planStages(
       inputs: { ...s.use.inputs },
       code,
       runtime: { deno: Deno.version.deno, ...code.packages },
+      ...(Object.keys(files).length > 0 ? { files } : {}),
     });
   };
   for (const s of resolved.stages) visit(s.name, []);
   return order;
+}
+
+/** Path → content digest of the external files `kind` declares for `params`. */
+function externalFileDigests(
+  pipelineName: string,
+  stage: string,
+  kind: StageKind,
+  params: unknown,
+  fileHasher: FileHasher,
+): Record<string, string> {
+  if (!kind.externalFiles) return {};
+  const what = `Cannot plan ${pipelineName}: stage ${stage} (${kind.kind})`;
+  let paths: string[];
+  try {
+    paths = kind.externalFiles(params);
+  } catch (error) {
+    throw new PlanError(`${what}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  const files: Record<string, string> = {};
+  for (const path of paths) {
+    try {
+      files[path] = fileHasher.digest(path);
+    } catch (error) {
+      if (!(error instanceof MissingFileError)) {
+        throw new PlanError(`${what} reads ${path}, which cannot be hashed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      const param = paramNaming(params, path);
+      throw new PlanError(
+        `${what} reads ${path}, which does not exist` +
+          (param ? ` (from the param ${stage}.${param[0]} = ${param[1]})` : "") +
+          `. Put it there, or point the stage at an existing path` +
+          (param ? ` with --set ${stage}.${param[0]}=…` : " by changing its params"),
+      );
+    }
+  }
+  return files;
+}
+
+/** The string param (dotted name, value) that names `path` or a folder holding it, if any. */
+function paramNaming(params: unknown, path: string): [string, string] | undefined {
+  const target = resolve(path);
+  const strings = flatten(params).filter((e): e is [string, string] => typeof e[1] === "string");
+  return strings.find(([, v]) => resolve(v) === target) ??
+    strings.find(([, v]) => v !== "" && target.startsWith(resolve(v) + "/"));
 }
 
 /** Names of `roots` and every stage downstream of them. */
@@ -150,6 +208,16 @@ export function explainRun(
     .filter(([k, v]) => previous.runtime[k] !== undefined && previous.runtime[k] !== v)
     .map(([k, v]) => `${k} ${previous.runtime[k]} → ${v}`);
   if (runtime.length) reasons.push(`runtime changed: ${listed(runtime)}`);
+  const filesBefore = previous.files ?? {};
+  const filesNow = stage.files ?? {};
+  const files = [
+    ...Object.keys(filesNow).filter((p) => filesBefore[p] !== undefined && filesBefore[p] !== filesNow[p]),
+    ...Object.keys(filesNow).filter((p) => filesBefore[p] === undefined).map((p) =>
+      `${p} (${previous.files ? "not read before" : "not recorded before"})`
+    ),
+    ...Object.keys(filesBefore).filter((p) => filesNow[p] === undefined).map((p) => `${p} (no longer read)`),
+  ];
+  if (files.length) reasons.push(`source files changed: ${listed(files)}`);
   if (reasons.length) return reasons.join("; ");
   if (previous.status === "failed") return "previous attempt failed";
   if (previous.status === "interrupted") return "previous attempt was interrupted";

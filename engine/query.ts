@@ -3,7 +3,8 @@
  * so the index is rebuilt on each query and never needs migrating or locking:
  *
  * - `runs`: one row per finished run (pipeline, param_set, status, started_at, duration_ms, n_ran, …)
- * - `stages`: one row per stage per run (stage, kind, status, cache_hit, reason, key, duration_ms, params, …)
+ * - `stages`: one row per stage per run (stage, kind, status, cache_hit, reason, key, duration_ms, params,
+ *   files (JSON: external path → content digest, null for stages that read none), …)
  * - `params`: one row per (run, stage, param): name, value, value_num
  * - `metrics`: one row per logged value: run_id, pipeline, stage, key, step, name, value
  * - `latest_runs`, `latest_metrics`: the same, restricted to the latest run of each (pipeline, param set);
@@ -22,20 +23,26 @@ export class QueryError extends Error {
   override name = "QueryError";
 }
 
+// Column lists of the views when there are no files yet. `as` is needed: key, name, value and object
+// are keywords that DuckDB does not take as bare aliases.
 const EMPTY: Record<string, string> = {
-  runs: `select null::varchar run_id, null::varchar pipeline, null::varchar param_set, null::varchar status,
-    null::timestamp started_at, null::timestamp ended_at, null::double duration_ms, null::varchar host,
-    null::varchar argv, null::bigint n_stages, null::bigint n_ran, null::bigint n_cached, null::bigint n_failed,
-    null::varchar pipeline_params, null::varchar versions, null::varchar headline, null::double headline_value where false`,
-  stages: `select null::varchar run_id, null::varchar pipeline, null::varchar stage, null::varchar kind,
-    null::varchar status, null::boolean cache_hit, null::varchar reason, null::varchar key, null::varchar object,
-    null::timestamp started_at, null::timestamp ended_at, null::double duration_ms, null::varchar host,
-    null::varchar code_digest, null::varchar code_files, null::varchar params, null::varchar versions,
-    null::varchar producer_run_id, null::varchar error where false`,
-  params: `select null::varchar run_id, null::varchar pipeline, null::varchar stage, null::varchar name,
-    null::varchar value, null::double value_num where false`,
-  metrics: `select null::varchar run_id, null::varchar pipeline, null::varchar stage, null::varchar key,
-    null::bigint step, null::varchar name, null::double value where false`,
+  runs: `select null::varchar as run_id, null::varchar as pipeline, null::varchar as param_set,
+    null::varchar as status, null::timestamp as started_at, null::timestamp as ended_at,
+    null::double as duration_ms, null::varchar as host, null::varchar as argv, null::bigint as n_stages,
+    null::bigint as n_ran, null::bigint as n_cached, null::bigint as n_failed,
+    null::varchar as pipeline_params, null::varchar as versions, null::varchar as headline,
+    null::double as headline_value where false`,
+  stages: `select null::varchar as run_id, null::varchar as pipeline, null::varchar as stage,
+    null::varchar as kind, null::varchar as status, null::boolean as cache_hit, null::varchar as reason,
+    null::varchar as key, null::varchar as object, null::timestamp as started_at,
+    null::timestamp as ended_at, null::double as duration_ms, null::varchar as host,
+    null::varchar as code_digest, null::varchar as code_files, null::varchar as params,
+    null::varchar as versions, null::varchar as files, null::varchar as producer_run_id,
+    null::varchar as error where false`,
+  params: `select null::varchar as run_id, null::varchar as pipeline, null::varchar as stage,
+    null::varchar as name, null::varchar as value, null::double as value_num where false`,
+  metrics: `select null::varchar as run_id, null::varchar as pipeline, null::varchar as stage,
+    null::varchar as key, null::bigint as step, null::varchar as name, null::double as value where false`,
 };
 
 function hasFiles(dir: string, test: (path: string) => boolean, depth = 2): boolean {

@@ -4,7 +4,7 @@
  *
  * ```
  * runs/<run-id>/run.parquet        one row: the run
- * runs/<run-id>/stages.parquet     one row per stage: status, reason, key, timings, params, versions
+ * runs/<run-id>/stages.parquet     one row per stage: status, reason, key, timings, params, versions, files
  * runs/<run-id>/params.parquet     one row per (stage, param): flattened, with a numeric column
  * runs/<run-id>/metrics/*.parquet  (step, name, value) rows, flushed while a stage runs
  * ```
@@ -63,6 +63,8 @@ export interface StageRow {
   params: unknown;
   inputs: Record<string, string>;
   runtime: Record<string, string>;
+  /** External path → content digest, for stages whose kind declares `externalFiles` (absent otherwise). */
+  files?: Record<string, string>;
   /** The run that produced the object (this run when status is "ran"). */
   producerRunId: string | null;
   error: string | null;
@@ -134,6 +136,7 @@ export function writeRunParquet(runDir: string, run: RunRecord, stages: StageRow
     { name: "code_files", type: "STRING", data: stages.map((s) => s.codeFiles.map((f) => f.path).join(" ")) },
     { name: "params", type: "STRING", data: stages.map((s) => JSON.stringify(s.params)) },
     { name: "versions", type: "STRING", data: stages.map((s) => JSON.stringify(s.runtime)) },
+    { name: "files", type: "STRING", data: stages.map((s) => (s.files ? JSON.stringify(s.files) : null)) },
     { name: "producer_run_id", type: "STRING", data: stages.map((s) => s.producerRunId) },
     { name: "error", type: "STRING", data: stages.map((s) => s.error) },
   ]);

@@ -10,6 +10,7 @@
 import { cacheKey } from "./cache_key.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import { CodeHasher } from "./code_digest.ts";
+import { FileHasher } from "./file_digest.ts";
 import { sha256Hex } from "./hash.ts";
 import {
   appendStageRow,
@@ -93,6 +94,7 @@ function recordToUpstream(stage: string, r: KeyRecord): UpstreamRecord {
     codeFiles: r.codeFiles.map((f) => f.path),
     params: r.params,
     runtime: r.runtime,
+    ...(r.files ? { files: r.files } : {}),
     producedBy: r.producedBy,
   };
 }
@@ -108,8 +110,10 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
 
   const resolved = resolveParams(pipeline, options.overrides ?? []);
   const hasher = new CodeHasher(options.root, { cachePath: `${store.root}/cache/code-digests.json` });
-  const plan = planStages(pipeline.name, resolved, hasher);
+  const fileHasher = new FileHasher({ cachePath: `${store.root}/cache/file-digests.json` });
+  const plan = planStages(pipeline.name, resolved, hasher, fileHasher);
   hasher.save();
+  fileHasher.save();
   for (const f of options.force ?? []) {
     if (!plan.some((s) => s.name === f)) {
       const guess = closest(f, plan.map((s) => s.name));
@@ -146,6 +150,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     params: s.params,
     inputs: inputObjects,
     runtime: s.runtime,
+    ...(s.files ? { files: s.files } : {}),
   });
 
   /** The verified key record of a cached result, or why there is none. */
@@ -276,6 +281,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     params: s.params,
     inputs: {},
     runtime: s.runtime,
+    ...(s.files ? { files: s.files } : {}),
     producerRunId: null,
     error: null,
   });
@@ -372,6 +378,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         out,
         style,
         hasher,
+        fileHasher,
         ...(options.signal ? { signal: options.signal } : {}),
       });
       const durationMs = Date.now() - startedAt.getTime();
@@ -446,6 +453,7 @@ interface ExecuteArgs {
   out: (line: string) => void;
   style: Style;
   hasher: CodeHasher;
+  fileHasher: FileHasher;
   signal?: AbortSignal;
 }
 
@@ -515,6 +523,17 @@ async function executeStage(a: ExecuteArgs): Promise<ExecuteResult> {
       interrupted: false,
     };
   }
+  // Likewise for the external files: the stage may have read other bytes than the key's digests.
+  const changed = failure ? [] : Object.keys(s.files ?? {}).filter((p) => a.fileHasher.changedSinceHashed(p));
+  if (changed.length > 0) {
+    failure = {
+      ok: false,
+      error: `source files changed during the run (${
+        changed.join(", ")
+      }): the result is not cached; run again`,
+      interrupted: false,
+    };
+  }
   if (failure) {
     // A failed attempt's partial output is useless; its workDir (checkpoints) is kept for the retry.
     await Deno.remove(staging, { recursive: true }).catch(() => {});
@@ -538,6 +557,7 @@ async function executeStage(a: ExecuteArgs): Promise<ExecuteResult> {
     params: s.params,
     inputs: a.inputObjects,
     runtime: s.runtime,
+    ...(s.files ? { files: s.files } : {}),
     producedBy: {
       runId: run.runId,
       startedAt: new Date(started).toISOString(),

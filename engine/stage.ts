@@ -3,8 +3,9 @@
  *
  * A stage kind is a pure step. It declares a zod params schema and the names of its inputs, and its
  * `run` writes files into a fresh output folder. It reads nothing it did not declare: its inputs'
- * folders, its params, and the code of its module (whose transitive local imports are hashed into the
- * cache key, see code_digest.ts).
+ * folders, its params, the code of its module (whose transitive local imports are hashed into the
+ * cache key, see code_digest.ts) and the files outside the store named by `externalFiles` (whose
+ * contents are hashed into the key too, see file_digest.ts).
  *
  * @example
  * ```ts
@@ -42,6 +43,8 @@ export interface UpstreamRecord {
   codeFiles: readonly string[];
   params: unknown;
   runtime: Readonly<Record<string, string>>;
+  /** External path → content digest of the source files it read (StageKind.externalFiles), if any. */
+  files?: Readonly<Record<string, string>>;
   /** The execution that produced the object (a cached stage keeps the record of its first execution). */
   producedBy: { runId: string; startedAt: string; durationMs: number; host: string };
 }
@@ -87,8 +90,23 @@ export interface StageKind<S extends z.ZodType = z.ZodType, I extends string = s
   /** Names of the upstream outputs that `run` reads. */
   readonly inputs: readonly I[];
   /**
-   * Bump to force a rerun when behaviour changes outside the hashed code (e.g. a data file the
-   * module reads at a fixed path). Rarely needed.
+   * Paths of the files and folders outside the store that `run` reads with these params (absolute, or
+   * relative to the working directory): their contents become part of the cache key, so replacing a
+   * file at the same path reruns the stage. Declare every file the stage reads that is neither an
+   * input folder nor code: a dataset's files, a folder of images, a vocabulary. A folder counts with
+   * every file under it. A path that does not exist stops the run at planning with an error naming the
+   * stage and the path; throw here instead to give a better hint (e.g. the package that installs it).
+   * Called once per run at planning; keep it cheap (a stat at most).
+   *
+   * @example
+   * ```ts
+   * externalFiles: (p) => [p.trainImages, p.trainLabels],
+   * ```
+   */
+  externalFiles?(params: z.output<S>): string[];
+  /**
+   * Bump to force a rerun when behaviour changes outside the hashed code and the declared external
+   * files. Rarely needed.
    */
   readonly version?: string;
   run(ctx: StageContext<z.output<S>, I>): Promise<void>;

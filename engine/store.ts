@@ -51,6 +51,8 @@ export interface KeyRecord {
   /** Input name → object digest. */
   inputs: Record<string, string>;
   runtime: Record<string, string>;
+  /** External path → content digest the output was computed from (StageKind.externalFiles). */
+  files?: Record<string, string>;
   producedBy: { runId: string; startedAt: string; durationMs: number; host: string };
   /** Last value of each metric the execution recorded: the headline of `list` without reading Parquet. */
   lastMetrics: Record<string, number>;

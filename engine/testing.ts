@@ -2,14 +2,18 @@
  * Runs one stage kind outside the store, for unit tests of stage kinds: validates params like the
  * engine does, gives the stage a fresh output folder, and returns what it wrote and logged.
  *
+ * The caller owns the returned `outDir` (a temp folder) and deletes it when done. The work folder is
+ * removed after the run unless the caller passed its own `workDir`, which is left as it is.
+ *
  * @module
  */
 import type { z } from "zod";
 import type { ProgressUpdate, StageContext, StageKind } from "./stage.ts";
 
 export interface StageTestResult {
-  /** The output folder (a temp folder the caller may delete). */
+  /** The output folder: a temp folder that the caller owns and should delete. */
   outDir: string;
+  /** The work folder the stage had: the caller's `options.workDir`, or a temp folder already removed. */
   workDir: string;
   metrics: { step: number; name: string; value: number }[];
   logs: string[];
@@ -19,12 +23,15 @@ export interface StageTestResult {
 export interface StageTestOptions<S extends z.ZodType, I extends string> {
   params?: z.input<S>;
   inputs?: Record<I, string>;
-  /** Reuse a work folder, to test resuming after an interrupted attempt. */
+  /** Reuse a work folder, to test resuming after an interrupted attempt. Never removed. */
   workDir?: string;
   signal?: AbortSignal;
 }
 
-/** Runs `kind` once with `options.params` (validated) and `options.inputs` (folders). */
+/**
+ * Runs `kind` once with `options.params` (validated) and `options.inputs` (folders). When the stage
+ * throws, its output folder is removed too (the caller never learns its path) and the error propagates.
+ */
 export async function runStageForTest<S extends z.ZodType, I extends string>(
   kind: StageKind<S, I>,
   options: StageTestOptions<S, I> = {},
@@ -49,6 +56,13 @@ export async function runStageForTest<S extends z.ZodType, I extends string>(
       for (const [name, value] of Object.entries(values)) result.metrics.push({ step, name, value });
     },
   };
-  await kind.run(ctx);
+  try {
+    await kind.run(ctx);
+  } catch (error) {
+    await Deno.remove(outDir, { recursive: true }).catch(() => {});
+    throw error;
+  } finally {
+    if (options.workDir === undefined) await Deno.remove(workDir, { recursive: true }).catch(() => {});
+  }
   return result;
 }

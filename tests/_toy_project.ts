@@ -5,12 +5,16 @@
  * ```
  *   source ──► double ──► total
  *      └─────► count
+ *   reader                          (only with --set external=true)
  * ```
  *
  * `double` lives in its own module, which imports lib.ts (edit it to test code-change detection); `double.label` changes its key but
  * not its output (to test early cutoff); `double.fail` makes it throw; `source.sleepMs` makes source
  * slow and write a `started` marker to $TOY_MARKER (to kill it mid-stage); `count.offset` changes
- * only count.
+ * only count. `reader` lives in its own module and copies the external file `external/input.txt`, which
+ * it declares with `externalFiles` (edit it to test that a source file's content is in the key);
+ * $TOY_READER_SLEEP_MS makes it slow and write a `started` marker to $TOY_MARKER. (Its params cannot be
+ * --set: the engine routes --set by the stage names of the default pipeline params, which lack it.)
  *
  * @module
  */
@@ -92,21 +96,44 @@ export const double = defineStage({
 });
 `;
 
+const READER = `import { z } from "zod";
+import { defineStage } from "${ENGINE}stage.ts";
+
+export const reader = defineStage({
+  kind: "toy.reader",
+  module: import.meta.url,
+  description: "copies an external file",
+  params: z.object({ path: z.string() }).strict(),
+  externalFiles: (p) => [p.path],
+  inputs: [],
+  async run(ctx) {
+    const sleepMs = Number(Deno.env.get("TOY_READER_SLEEP_MS") ?? 0);
+    if (sleepMs > 0) {
+      await Deno.writeTextFile(Deno.env.get("TOY_MARKER") ?? "/dev/null", "started");
+      await new Promise((r) => setTimeout(r, sleepMs));
+    }
+    await Deno.copyFile(ctx.params.path, ctx.outDir + "/copy.txt");
+  },
+});
+`;
+
 const PIPELINE = `import { z } from "zod";
 import { definePipeline, use } from "${ENGINE}pipeline.ts";
 import { count, source, total } from "./stages.ts";
 import { double } from "./double.ts";
+import { reader } from "./reader.ts";
 
 export const pipeline = definePipeline({
   name: "toy",
   description: "a toy pipeline for engine tests",
   article: { title: "none", url: "https://example.org" },
-  params: z.object({ size: z.enum(["small", "big"]).default("small") }).strict(),
+  params: z.object({ size: z.enum(["small", "big"]).default("small"), external: z.boolean().default(false) }).strict(),
   stages: (p) => ({
     source: use(source, { params: { n: p.size === "big" ? 50 : 5 } }),
     double: use(double, { inputs: { numbers: "source" } }),
     total: use(total, { inputs: { doubled: "double" } }),
     count: use(count, { inputs: { numbers: "source" } }),
+    ...(p.external ? { reader: use(reader, { params: { path: EXTERNAL } }) } : {}),
   }),
   headline: { stage: "total", metric: "running", label: "sum" },
 });
@@ -118,6 +145,8 @@ export interface ToyProject {
   data: string;
   reports: string;
   lib: string;
+  /** The external file the reader stage copies (declared in its externalFiles). */
+  external: string;
 }
 
 /** Creates a toy project in a fresh temp folder. */
@@ -126,13 +155,20 @@ export async function makeToyProject(): Promise<ToyProject> {
   await Deno.writeTextFile(`${dir}/lib.ts`, LIB);
   await Deno.writeTextFile(`${dir}/stages.ts`, STAGES);
   await Deno.writeTextFile(`${dir}/double.ts`, DOUBLE);
-  await Deno.writeTextFile(`${dir}/pipeline.ts`, PIPELINE);
+  await Deno.mkdir(`${dir}/external`);
+  await Deno.writeTextFile(`${dir}/external/input.txt`, "hello\n");
+  await Deno.writeTextFile(`${dir}/reader.ts`, READER);
+  await Deno.writeTextFile(
+    `${dir}/pipeline.ts`,
+    PIPELINE.replace("EXTERNAL", JSON.stringify(`${dir}/external/input.txt`)),
+  );
   return {
     dir,
     pipeline: `${dir}/pipeline.ts`,
     data: `${dir}/data`,
     reports: `${dir}/reports`,
     lib: `${dir}/lib.ts`,
+    external: `${dir}/external/input.txt`,
   };
 }
 

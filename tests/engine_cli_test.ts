@@ -184,13 +184,13 @@ Deno.test("an object whose bytes changed on disk is detected and recomputed, nev
 Deno.test("two concurrent runs share work: the second waits for the stage the first computes", async () => {
   const p = await makeToyProject();
   const slow = ["--set", "source.sleepMs=1500"];
-  const [a, b] = await Promise.all([
-    run(p, ...slow),
-    (async () => {
-      await new Promise((r) => setTimeout(r, 400));
-      return await run(p, ...slow);
-    })(),
-  ]);
+  // The second run starts once the first is inside source (its marker exists), whatever the machine's load.
+  const marker = `${p.dir}/started`;
+  const first = cli(p, ["run", p.pipeline, ...slow], { TOY_MARKER: marker });
+  while (!(await Deno.stat(marker).then(() => true, () => false))) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const [a, b] = await Promise.all([first, run(p, ...slow)]);
   assert.equal(a.code, 0, a.stdout + a.stderr);
   assert.equal(b.code, 0, b.stdout + b.stderr);
   assert.deepEqual(statuses(a), ALL_RAN);
@@ -274,4 +274,91 @@ Deno.test("gc keeps what the latest run of each param set needs and removes the 
   assert.match(gc.stdout, /removed 2 cached outputs/);
   assert.deepEqual(statuses(await run(p)), ALL_CACHED, "the latest run of the default param set is intact");
   assert.deepEqual(statuses(await run(p, "--set", "count.offset=1")), ALL_CACHED);
+});
+
+// ---- external files (StageKind.externalFiles) -------------------------------------------------------
+// The toy pipeline gets its `reader` stage with --set external=true: it copies external/input.txt, which it
+// declares as an external file, so the file's content is part of its key.
+
+const READER_RAN = { ...ALL_RAN, reader: "ran" };
+const READER_CACHED = { ...ALL_CACHED, reader: "cached" };
+
+Deno.test("a stage reruns when an external file it declares changes at the same path, and says which", async () => {
+  const p = await makeToyProject();
+  const first = await run(p, "--set", "external=true");
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.deepEqual(statuses(first), READER_RAN);
+  assert.deepEqual(statuses(await run(p, "--set", "external=true")), READER_CACHED);
+
+  await Deno.writeTextFile(p.external, "HELLO\n"); // same size: only the content differs
+  const r = await run(p, "--set", "external=true");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(statuses(r), { ...ALL_CACHED, reader: "ran" }, "only the stage that reads the file");
+  // The reason must name the path: with several data stages, the user has to know which file changed.
+  assert.equal(reasonOf(r, "reader"), `source files changed: ${p.external}`);
+  const q = await cli(p, [
+    "query",
+    "--json",
+    "select stage, object, files from stages " +
+    "where run_id = (select run_id from runs order by started_at desc limit 1) order by stage",
+  ]);
+  const rows: { stage: string; object: string; files: string | null }[] = JSON.parse(q.stdout);
+  const readerRow = rows.find((row) => row.stage === "reader")!;
+  // sha256 of "HELLO\n" (sha256sum)
+  assert.deepEqual(JSON.parse(readerRow.files!), {
+    [p.external]: "3b09aeb6f5f5336beb205d7f720371bc927cd46c21922e334d47ba264acb5ba4",
+  });
+  assert.ok(rows.filter((row) => row.stage !== "reader").every((row) => row.files === null));
+  const o = readerRow.object;
+  assert.equal(await Deno.readTextFile(`${p.data}/objects/${o.slice(0, 2)}/${o}/out/copy.txt`), "HELLO\n");
+
+  // Back to the first content: that result is still in the cache, under the first key.
+  await Deno.writeTextFile(p.external, "hello\n");
+  assert.deepEqual(statuses(await run(p, "--set", "external=true")), READER_CACHED);
+});
+
+Deno.test("a missing external file stops the run at planning, naming the stage, the path and the param", async () => {
+  const p = await makeToyProject();
+  await Deno.remove(p.external);
+  const r = await run(p, "--set", "external=true");
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.ok(
+    r.stderr.includes(
+      `Cannot plan toy: stage reader (toy.reader) reads ${p.external}, which does not exist ` +
+        `(from the param reader.path = ${p.external}). Put it there, or point the stage at an ` +
+        `existing path with --set reader.path=…`,
+    ),
+    r.stderr,
+  );
+  assert.equal((await Array.fromAsync(Deno.readDir(`${p.data}/runs`))).length, 0, "no run was started");
+});
+
+Deno.test("an external file edited while its stage runs: the result is not cached, and the next run redoes it", async () => {
+  const p = await makeToyProject();
+  const marker = `${p.dir}/started`;
+  const pending = cli(p, ["run", p.pipeline, "--set", "external=true"], {
+    TOY_MARKER: marker,
+    TOY_READER_SLEEP_MS: "1500",
+  });
+  for (let i = 0; i < 200; i++) {
+    if (await Deno.stat(marker).then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await Deno.writeTextFile(p.external, "edited\n");
+  const r = await pending;
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /✗ reader\s+failed after .*: source files changed during the run \(.*input\.txt\)/);
+  const again = await run(p, "--set", "external=true");
+  assert.equal(statuses(again).reader, "ran", again.stdout + again.stderr);
+});
+
+Deno.test("query works before any run and on runs that logged no metrics (the empty views parse)", async () => {
+  const p = await makeToyProject();
+  const empty = await cli(p, ["query", "--json", "select count(*)::int n, count(files)::int f from stages"]);
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.deepEqual(JSON.parse(empty.stdout), [{ n: 0, f: 0 }]);
+  await run(p, "--set", "double.fail=true"); // total, the only stage that logs metrics, never runs
+  const q = await cli(p, ["query", "--json", "select count(*)::int n from metrics"]);
+  assert.equal(q.code, 0, q.stderr);
+  assert.deepEqual(JSON.parse(q.stdout), [{ n: 0 }]);
 });

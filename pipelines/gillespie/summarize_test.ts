@@ -11,7 +11,11 @@ async function simulated(params: Record<string, unknown>): Promise<Simulation> {
   const { outDir } = await runStageForTest(simulate, {
     params: { trajectories: 32, duration: 100, ...params },
   });
-  return JSON.parse(await Deno.readTextFile(`${outDir}/simulation.json`));
+  try {
+    return JSON.parse(await Deno.readTextFile(`${outDir}/simulation.json`));
+  } finally {
+    await Deno.remove(outDir, { recursive: true });
+  }
 }
 
 Deno.test("simulate is deterministic for a seed and differs across seeds", async () => {

@@ -118,12 +118,10 @@ export async function runStageInto<S extends z.ZodType>(
   });
 }
 
-/** runStageForTest, minus the empty work folder it leaves behind (data stages use none). */
+/** runStageForTest (which removes the work folder it made; the caller deletes `outDir`). */
 export async function runStage<S extends z.ZodType>(
   kind: StageKind<S, string>,
   options: StageTestOptions<S, string> = {},
 ): Promise<StageTestResult> {
-  const result = await runStageForTest(kind, options);
-  await Deno.remove(result.workDir, { recursive: true });
-  return result;
+  return await runStageForTest(kind, options);
 }

@@ -34,6 +34,46 @@ export const fashionMnistParams = z.object({
   recordsPerShard: recordsPerShardParam,
 }).strict();
 
+/** The four IDX files, without their .gz suffix. */
+const FILES = [
+  "train-images-idx3-ubyte",
+  "train-labels-idx1-ubyte",
+  "t10k-images-idx3-ubyte",
+  "t10k-labels-idx1-ubyte",
+];
+
+const MISSING_HINT = `Install the files with \`apt-get install dataset-fashion-mnist\` (they go to ` +
+  `${DEBIAN_FASHION_MNIST_DIR}), or set the param \`dir\` to a folder holding train-images-idx3-ubyte.gz, ` +
+  `train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz`;
+
+function missingFiles(dir: string, missing: string[]): DataError {
+  return new DataError(
+    dir,
+    `Cannot find Fashion-MNIST in ${dir}: ${missing.join(", ")} ${
+      missing.length === 1 ? "is" : "are"
+    } missing. ` +
+      MISSING_HINT,
+  );
+}
+
+/**
+ * The files `data.fashion-mnist` reads, whose contents are part of its cache key (externalFiles): the
+ * four IDX files in `dir`, each the .gz name if present, else the uncompressed one (as `run` picks).
+ */
+export function fashionMnistFiles(params: { dir: string }): string[] {
+  const exists = (path: string) => {
+    try {
+      return (Deno.statSync(path), true);
+    } catch {
+      return false;
+    }
+  };
+  const paths = FILES.map((base) => [`${params.dir}/${base}.gz`, `${params.dir}/${base}`].find(exists));
+  const missing = FILES.filter((_, i) => paths[i] === undefined).map((base) => `${base}.gz`);
+  if (missing.length > 0) throw missingFiles(params.dir, missing);
+  return paths as string[];
+}
+
 /** The path of one of the four files in `dir`: the .gz name if present, else the uncompressed one. */
 async function locate(dir: string, base: string): Promise<string | undefined> {
   for (const name of [`${base}.gz`, base]) {
@@ -53,29 +93,14 @@ export const fashionMnistStage = defineStage({
   module: import.meta.url,
   description: "Fashion-MNIST (Zalando), official 60k/10k split, from IDX files",
   params: fashionMnistParams,
+  externalFiles: fashionMnistFiles,
   inputs: [],
   async run(ctx) {
     const { dir } = ctx.params;
-    const missingHint = `Install the files with \`apt-get install dataset-fashion-mnist\` (they go to ` +
-      `${DEBIAN_FASHION_MNIST_DIR}), or set the param \`dir\` to a folder holding train-images-idx3-ubyte.gz, ` +
-      `train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz`;
-    const bases = [
-      "train-images-idx3-ubyte",
-      "train-labels-idx1-ubyte",
-      "t10k-images-idx3-ubyte",
-      "t10k-labels-idx1-ubyte",
-    ];
-    const paths = await Promise.all(bases.map((base) => locate(dir, base)));
-    const missing = bases.filter((_, i) => paths[i] === undefined).map((base) => `${base}.gz`);
-    if (missing.length > 0) {
-      throw new DataError(
-        dir,
-        `Cannot find Fashion-MNIST in ${dir}: ${missing.join(", ")} ${
-          missing.length === 1 ? "is" : "are"
-        } missing. ` +
-          missingHint,
-      );
-    }
+    const missingHint = MISSING_HINT;
+    const paths = await Promise.all(FILES.map((base) => locate(dir, base)));
+    const missing = FILES.filter((_, i) => paths[i] === undefined).map((base) => `${base}.gz`);
+    if (missing.length > 0) throw missingFiles(dir, missing);
     ctx.progress({ done: 0, total: 2, text: "reading IDX files" });
     const [train, test] = await Promise.all([
       readIdxImages({ images: paths[0]!, labels: paths[1]! }, { missingHint }),

@@ -23,12 +23,20 @@ export const idxParams = z.object({
   recordsPerShard: recordsPerShardParam,
 }).strict();
 
+/** The files `data.idx` reads, whose contents are part of its cache key (externalFiles). */
+export function idxFiles(
+  p: { trainImages: string; trainLabels: string; testImages: string; testLabels: string },
+) {
+  return [p.trainImages, p.trainLabels, p.testImages, p.testLabels];
+}
+
 /** `data.idx` stage kind. */
 export const idxStage = defineStage({
   kind: "data.idx",
   module: import.meta.url,
   description: "An MNIST-format dataset from four IDX files (train/test images and labels)",
   params: idxParams,
+  externalFiles: idxFiles,
   inputs: [],
   async run(ctx) {
     const p = ctx.params;

@@ -35,6 +35,14 @@ export const imageFolderParams = z.object({
   recordsPerShard: recordsPerShardParam,
 }).strict();
 
+/**
+ * The folders `data.image-folder` reads, whose contents (every file under them) are part of its cache
+ * key (externalFiles).
+ */
+export function imageFolderFiles(p: { dir: string; testDir?: string | undefined }): string[] {
+  return p.testDir === undefined ? [p.dir] : [p.dir, p.testDir];
+}
+
 /** One image file found in a folder. */
 interface FoundImage {
   /** Path relative to the scanned folder. */
@@ -167,6 +175,7 @@ export const imageFolderStage = defineStage({
   module: import.meta.url,
   description: "A folder of PNG images (optionally in class folders) as image shards",
   params: imageFolderParams,
+  externalFiles: imageFolderFiles,
   inputs: [],
   async run(ctx) {
     const p = ctx.params;

@@ -25,6 +25,22 @@ export const sklearnDigitsParams = z.object({
   recordsPerShard: recordsPerShardParam,
 }).strict();
 
+const MISSING_HINT =
+  "Install it with `apt-get install python3-sklearn`, or set the param `path` to a copy of " +
+  "scikit-learn's sklearn/datasets/data/digits.csv.gz";
+
+/** The file `data.sklearn-digits` reads, whose content is part of its cache key (externalFiles). */
+export function sklearnDigitsFiles(params: { path: string }): string[] {
+  try {
+    Deno.statSync(params.path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    // The error `run` would give, with its install hint.
+    throw new DataError(params.path, `Cannot read ${params.path}: the file does not exist. ${MISSING_HINT}`);
+  }
+  return [params.path];
+}
+
 /** Parses the csv: one image per line, 64 integers 0..16 then the label 0..9. */
 export function parseDigitsCsv(
   text: string,
@@ -58,14 +74,11 @@ export const sklearnDigitsStage = defineStage({
   module: import.meta.url,
   description: "scikit-learn's 8×8 digits (1,797 images, 17 gray levels), stratified seeded split",
   params: sklearnDigitsParams,
+  externalFiles: sklearnDigitsFiles,
   inputs: [],
   async run(ctx) {
     const { path } = ctx.params;
-    const file = await readSourceFile(path, {
-      missingHint:
-        "Install it with `apt-get install python3-sklearn`, or set the param `path` to a copy of " +
-        "scikit-learn's sklearn/datasets/data/digits.csv.gz",
-    });
+    const file = await readSourceFile(path, { missingHint: MISSING_HINT });
     const { images, labels, count } = parseDigitsCsv(new TextDecoder().decode(file.data), path);
     const split = stratifiedSplit(count, labels, {
       testFraction: ctx.params.testFraction,
