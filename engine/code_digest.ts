@@ -53,14 +53,18 @@ export class CodeHasher {
   /** Files whose mtime is later than `loadedAt`: the code that was imported may not be what was hashed. */
   readonly changedSinceLoad = new Set<string>();
   readonly #loadedAt: number;
+  readonly #exclude: readonly string[];
 
   /**
    * @param root project root (folder of deno.json); paths are reported relative to it
    * @param options.cachePath where to persist the stat cache (omit for none)
    * @param options.loadedAt epoch ms before the modules were imported (default: process start)
+   * @param options.exclude folders whose modules are not part of any digest (the engine itself: it
+   *   decides how a stage runs, not what it computes, so editing it does not invalidate results)
    */
-  constructor(root: string, options: { cachePath?: string; loadedAt?: number } = {}) {
+  constructor(root: string, options: { cachePath?: string; loadedAt?: number; exclude?: readonly string[] } = {}) {
     this.#root = root;
+    this.#exclude = (options.exclude ?? []).map((dir) => dir.replace(/\/?$/, "/"));
     this.#cachePath = options.cachePath;
     this.#loadedAt = options.loadedAt ?? performance.timeOrigin;
     this.#importMap = readImportMap(root);
@@ -83,7 +87,7 @@ export class CodeHasher {
     while (queue.length > 0) {
       const url = queue.pop()!;
       const path = fileURLToPath(url);
-      if (files.has(path)) continue;
+      if (files.has(path) || this.#exclude.some((dir) => path.startsWith(dir))) continue;
       const entry = this.#hashFile(path);
       files.set(path, entry.digest);
       for (const spec of entry.imports) {

@@ -97,3 +97,18 @@ Deno.test("CodeHasher names a missing import and an unmapped bare specifier", as
     /Cannot resolve import 'left-pad'/,
   );
 });
+
+Deno.test("CodeHasher leaves excluded folders (the engine) out of every digest", async () => {
+  const root = await project({
+    ...FILES,
+    "engine/stage.ts": "export function defineStage<T>(d: T): T {\n  return d;\n}\n",
+    "stages/uses_engine.ts": 'import { defineStage } from "../engine/stage.ts";\nexport const s = defineStage(1);\n',
+  });
+  const url = pathToFileURL(`${root}/stages/uses_engine.ts`).href;
+  const options = { exclude: [`${root}/engine`] };
+  const before = new CodeHasher(root, options).digest(url);
+  assert.deepEqual(before.files.map((f) => f.path), ["stages/uses_engine.ts"]);
+  await Deno.writeTextFile(`${root}/engine/stage.ts`, "export function defineStage<T>(d: T): T {\n  return d as T;\n}\n");
+  assert.equal(new CodeHasher(root, options).digest(url).digest, before.digest);
+  assert.notEqual(new CodeHasher(root).digest(url).digest, before.digest, "without the exclusion the edit counts");
+});

@@ -109,7 +109,12 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const verbose = options.verbose ?? false;
 
   const resolved = resolveParams(pipeline, options.overrides ?? []);
-  const hasher = new CodeHasher(options.root, { cachePath: `${store.root}/cache/code-digests.json` });
+  // The engine's own modules (engine/stage.ts, imported by every stage kind) are not part of any stage's
+  // code: they decide how a stage runs, not what it computes.
+  const hasher = new CodeHasher(options.root, {
+    cachePath: `${store.root}/cache/code-digests.json`,
+    exclude: [`${options.root}/engine`],
+  });
   const fileHasher = new FileHasher({ cachePath: `${store.root}/cache/file-digests.json` });
   const plan = planStages(pipeline.name, resolved, hasher, fileHasher);
   hasher.save();
