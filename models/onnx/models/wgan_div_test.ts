@@ -128,3 +128,24 @@ Deno.test("exported generator (weights baked in) loads in a fresh session and re
   assert.deepEqual(generatorModel(SMALL, B, values), baked);
   await runner.release();
 });
+
+Deno.test("WGAN-div ema: the average starts at the first updated weights and then decays toward the new ones", async () => {
+  const runner = await TrainRunner.create(wganDivStep(B, { ...SMALL, ema: 0.5 }), { seed: 4 });
+  const feed = { x: randn(B * 784, 5) as Float32Array, z_d: noise(6), z_g: noise(7) };
+  await runner.step(feed);
+  const w1 = runner.params("generator/");
+  const s1 = runner.state();
+  for (const [name, w] of Object.entries(w1)) {
+    assert.deepEqual(s1[`ema/${name}`], w, `ema/${name} after step 1`);
+  }
+  await runner.step(feed);
+  const w2 = runner.params("generator/");
+  const s2 = runner.state();
+  for (const [name, w] of Object.entries(w2)) {
+    const expected = w.map((v, i) => 0.5 * w1[name]![i]! + 0.5 * v);
+    const got = s2[`ema/${name}`]!;
+    const worst = Math.max(...got.map((v, i) => Math.abs(v - expected[i]!)));
+    assert.ok(worst < 1e-6, `ema/${name} after step 2 is off by ${worst}`);
+  }
+  await runner.release();
+});

@@ -1,0 +1,344 @@
+/**
+ * The training stage kind: runs a train-step graph built by another stage (`graph` input, see
+ * models/onnx/saved_step.ts) on batches from a shard set (`data` input), for a number of steps.
+ *
+ * - Feeds: each batch input of the graph is fed from the data (`images`, `labels`) or from seeded
+ *   host noise (`normal`, `uniform`), a pure function of (seed, step), so nothing about noise needs
+ *   checkpointing.
+ * - Metrics: the mean of each metric over every `logEvery` steps, recorded to the run (queryable) and
+ *   written to the output's metrics.parquet. A non-finite metric stops the training at once, naming
+ *   the step and the metric; what was logged is kept.
+ * - Checkpoints every `checkpointEvery` steps in the stage's work folder: a killed training resumes
+ *   from its last checkpoint and ends bit-identical to an uninterrupted one on CPU (same data order,
+ *   same noise, same arithmetic).
+ * - Snapshots of the exported model's weights every `snapshotEvery` steps (step 0 included), for
+ *   evaluation over the course of training.
+ * - Export: when the graph stage wrote export.onnx (a model whose weights are inputs) and export.json
+ *   ({@link ExportInfo}: a sampler or a feature extractor), the trained weights are baked into
+ *   model.onnx, a standalone model any ONNX runtime can load.
+ *
+ * Output: final.safetensors (all parameters), metrics.parquet, snapshots/step-NNNNNN.safetensors,
+ * model.onnx + export.onnx + export.json (when the graph has an export), train.json.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { defineStage } from "../../engine/stage.ts";
+import { transformSchema } from "../data/transforms.ts";
+import { loadCheckpoint, type LoopState, type MetricRow, saveCheckpoint } from "./checkpoint.ts";
+import { fillNoise } from "./noise.ts";
+
+const every = z.number().int().min(0);
+
+export const trainParams = z.object({
+  steps: z.number().int().min(1).default(2000),
+  /** Seed of the data order and of the host noise (the model's initial weights come from the graph stage). */
+  seed: z.number().int().min(0).default(0),
+  /** Values of the graph's hyperparameter inputs (e.g. learning rates); unset ones keep the graph's defaults. */
+  hyper: z.record(z.string(), z.number()).default({}),
+  /** Where each batch input of the graph comes from. */
+  feeds: z.record(z.string(), z.enum(["images", "labels", "normal", "uniform"])).default({ x: "images" }),
+  /** The shard split to train on. */
+  split: z.string().default("train"),
+  /** How images are turned into the graph's input (see stages/data/transforms.ts). */
+  transform: transformSchema.default({ scale: "symmetric", layout: "nchw" }),
+  device: z.enum(["cpu", "cuda"]).default("cpu"),
+  /** onnxruntime's intra-op threads (default: one per core). */
+  threads: z.number().int().min(1).optional(),
+  /** Steps per call: 1 runs the host loop; K > 1 runs K fused steps per call (the graph stage must build K). */
+  fuse: z.number().int().min(1).default(1),
+  logEvery: z.number().int().min(1).default(10),
+  checkpointEvery: every.default(250),
+  /** 0: no snapshots. */
+  snapshotEvery: every.default(250),
+}).strict().superRefine((p, ctx) => {
+  for (
+    const [name, value] of [["logEvery", p.logEvery], ["checkpointEvery", p.checkpointEvery], [
+      "snapshotEvery",
+      p.snapshotEvery,
+    ], ["steps", p.steps]] as const
+  ) {
+    if (value % p.fuse !== 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `must be a multiple of fuse (${p.fuse}), got ${value}`,
+      });
+    }
+  }
+  if (p.checkpointEvery % p.logEvery !== 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["checkpointEvery"],
+      message:
+        `must be a multiple of logEvery (${p.logEvery}) so that a resume starts on a fresh metrics window`,
+    });
+  }
+});
+
+export type TrainParams = z.output<typeof trainParams>;
+
+/**
+ * What a graph stage may write beside the train step (export.json, with export.onnx: the model to
+ * publish, its weights as graph inputs). The training stage bakes the trained weights into it.
+ */
+export type ExportInfo = SamplerExport | FeaturesExport;
+
+/** A generator: noise in, samples out. */
+export interface SamplerExport {
+  role: "sampler";
+  /** Noise input name and shape, e.g. "z", [64, 100]. */
+  input: string;
+  inputShape: number[];
+  noise: "normal" | "uniform";
+  output: string;
+  /** Shape of one sample, e.g. [1, 28, 28], and the range of its values. */
+  sampleShape: number[];
+  range: [number, number];
+  /** Prefix of the parameter names the model takes as inputs, e.g. "generator/". */
+  paramPrefix: string;
+  /**
+   * Take the weights from carried state named `<weightsFrom><param name>` instead of the parameters
+   * themselves, e.g. "ema/" for an exponential moving average kept by the train step.
+   */
+  weightsFrom?: string;
+}
+
+/** A classifier: images in, logits and penultimate features out (for classifier-FID). */
+export interface FeaturesExport {
+  role: "features";
+  input: string;
+  /** [batch, channels, height, width]. */
+  inputShape: number[];
+  /** The value range the classifier was trained on, e.g. [0, 1]. */
+  inputRange: [number, number];
+  logits: string;
+  features: string;
+  featureDim: number;
+  classes: number;
+  paramPrefix: string;
+}
+
+const snapshotName = (step: number) => `step-${String(step).padStart(6, "0")}.safetensors`;
+
+export const train = defineStage({
+  kind: "train.run",
+  module: import.meta.url,
+  description: "Trains a train-step graph on shard batches, with checkpoints, snapshots and export",
+  params: trainParams,
+  inputs: ["graph", "data"],
+  async run(ctx) {
+    const p = ctx.params;
+    const { SavedTrainStep } = await import("../../models/onnx/saved_step.ts");
+    const { TrainRunner } = await import("../../models/onnx/runner.ts");
+    const { encodeSafetensors, stateToTensors } = await import("../../models/onnx/safetensors.ts");
+    const { openShards } = await import("../data/shard_reader.ts");
+    const { writeMetricsParquet } = await import("./metrics_file.ts");
+
+    const step = await SavedTrainStep.load(`${ctx.inputs.graph}/step`);
+    const exported = await readExport(ctx.inputs.graph);
+    const feeds = Object.entries(step.batch);
+    for (const [name] of feeds) {
+      if (!p.feeds[name]) {
+        throw new Error(
+          `The graph's batch input '${name}' has no feed: set train.feeds.${name} to images, labels, normal or uniform ` +
+            `(graph inputs: ${feeds.map(([n]) => n).join(", ")})`,
+        );
+      }
+    }
+    for (const name of Object.keys(p.feeds)) {
+      if (!step.batch[name]) {
+        throw new Error(
+          `train.feeds.${name}: the graph has no batch input '${name}' (it has ${
+            feeds.map(([n]) => n).join(", ")
+          })`,
+        );
+      }
+    }
+    for (const name of Object.keys(p.hyper)) {
+      if (!(name in step.hyper)) {
+        throw new Error(
+          `train.hyper.${name}: the graph has no hyperparameter '${name}' (it has ${
+            Object.keys(step.hyper).join(", ") || "none"
+          })`,
+        );
+      }
+    }
+    const batchSize = feeds[0]![1].shape[0]!;
+    const k = p.fuse;
+    const snapshotPrefix = exported?.paramPrefix ?? "";
+    const snapshots = `${ctx.workDir}/snapshots`;
+    await Deno.mkdir(snapshots, { recursive: true });
+
+    const checkpoint = await loadCheckpoint(ctx.workDir);
+    const loop: LoopState = checkpoint?.loop ??
+      { step: 0, data: { epoch: 0, offset: 0 }, metrics: [], elapsedMs: 0 };
+    if (checkpoint) {
+      ctx.log(`resuming from the checkpoint at step ${loop.step} of ${p.steps}`);
+      // The run that finishes the training records the whole history, not only what it computed.
+      for (const r of loop.metrics) ctx.metrics(r.step, { [r.name]: r.value });
+    }
+    const runner = await TrainRunner.create(step, {
+      seed: step.seed,
+      executionProviders: [p.device],
+      ...(p.threads ? { intraOpNumThreads: p.threads } : {}),
+      ...(checkpoint ? { state: checkpoint.state } : {}),
+    });
+    const shards = await openShards(ctx.inputs.data);
+    const needsLabels = Object.values(p.feeds).includes("labels");
+    const batches = shards.batches(p.split, {
+      batchSize,
+      seed: p.seed,
+      dropLast: true,
+      transform: p.transform,
+      labels: needsLabels ? "int32" : "none",
+      position: loop.data,
+    });
+
+    /** The weights of the exported model: parameters, or the carried tensors the export names. */
+    const exportWeights = () => {
+      const from = exported?.role === "sampler" ? exported.weightsFrom : undefined;
+      if (!from) return runner.params(snapshotPrefix);
+      const state = runner.state();
+      return Object.fromEntries(
+        Object.keys(runner.params(snapshotPrefix)).map((name) => [name, state[`${from}${name}`]!]),
+      );
+    };
+    const saveSnapshot = async (at: number) =>
+      await Deno.writeFile(
+        `${snapshots}/${snapshotName(at)}`,
+        encodeSafetensors(stateToTensors(exportWeights())),
+      );
+    if (p.snapshotEvery > 0 && loop.step === 0) await saveSnapshot(0);
+
+    const window = new Map<string, number>();
+    const started = performance.now();
+    const startStep = loop.step;
+    try {
+      while (loop.step < p.steps) {
+        ctx.signal.throwIfAborted();
+        // Gather k batches (and their noise) into stacked inputs.
+        const inputs: Record<string, Float32Array | Int32Array> = {};
+        for (const [name, spec] of feeds) {
+          const size = spec.shape.reduce((a, b) => a * b, 1);
+          inputs[name] = spec.dtype === "int32" ? new Int32Array(size * k) : new Float32Array(size * k);
+        }
+        for (let i = 0; i < k; i++) {
+          const needsData = Object.values(p.feeds).some((f) => f === "images" || f === "labels");
+          const batch = needsData ? await batches.nextBatch() : undefined;
+          feeds.forEach(([name, spec], stream) => {
+            const size = spec.shape.reduce((a, b) => a * b, 1);
+            const into = inputs[name]!.subarray(i * size, (i + 1) * size);
+            const feed = p.feeds[name]!;
+            if (feed === "images") {
+              if (batch!.x.length !== size) {
+                throw new Error(
+                  `Batch input '${name}' expects ${spec.dtype}[${spec.shape}] but the data gives [${
+                    batch!.dims
+                  }]: ` +
+                    `check train.transform (layout) against the graph`,
+                );
+              }
+              into.set(batch!.x as Float32Array);
+            } else if (feed === "labels") into.set(batch!.y as Int32Array);
+            else fillNoise(into as Float32Array, feed, p.seed, loop.step + i, stream);
+          });
+        }
+        const out = k === 1
+          ? Object.fromEntries(Object.entries(await runner.step(inputs, p.hyper)).map(([n, v]) => [n, [v]]))
+          : await runner.steps(inputs, k, p.hyper);
+        for (let i = 0; i < k; i++) {
+          const at = loop.step + i + 1;
+          for (const name of step.metrics) {
+            const value = Number((out[name] as ArrayLike<number>)[i]);
+            if (!Number.isFinite(value)) {
+              ctx.metrics(at, { [name]: value });
+              throw new Error(
+                `Training diverged: ${name} is ${value} at step ${at}. The metrics logged up to step ${loop.step} ` +
+                  `are kept (deno task query "select * from metrics where stage = '${ctx.stage}'"); a lower learning ` +
+                  `rate (train.hyper) or another seed may help`,
+              );
+            }
+            window.set(name, (window.get(name) ?? 0) + value);
+          }
+        }
+        loop.step += k;
+        if (loop.step % p.logEvery === 0 || loop.step === p.steps) {
+          const span = loop.step % p.logEvery === 0 ? p.logEvery : loop.step % p.logEvery;
+          const means = Object.fromEntries([...window].map(([n, v]) => [n, v / span]));
+          for (const [name, value] of Object.entries(means)) {
+            loop.metrics.push({ step: loop.step, name, value });
+          }
+          ctx.metrics(loop.step, means);
+          window.clear();
+          const shown = Object.entries(means).slice(0, 3).map(([n, v]) => `${n} ${v.toPrecision(3)}`).join(
+            "  ",
+          );
+          ctx.progress({ done: loop.step, total: p.steps, text: shown });
+        }
+        if (p.snapshotEvery > 0 && loop.step % p.snapshotEvery === 0) await saveSnapshot(loop.step);
+        if (p.checkpointEvery > 0 && loop.step % p.checkpointEvery === 0 && loop.step < p.steps) {
+          loop.data = batches.position();
+          await saveCheckpoint(ctx.workDir, runner.state(), {
+            ...loop,
+            elapsedMs: loop.elapsedMs + performance.now() - started,
+          });
+        }
+        // Let the event loop breathe (progress, signals) without slowing the loop measurably.
+        if (loop.step % (8 * k) === 0) await new Promise((r) => setTimeout(r, 0));
+      }
+    } finally {
+      await batches.close();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const rate = (loop.step - startStep) / seconds;
+    ctx.log(`${loop.step - startStep} steps in ${seconds.toFixed(1)} s (${rate.toFixed(2)} steps/s)`);
+    ctx.metrics(loop.step, { steps_per_second: rate });
+
+    // ---- outputs ----
+    const shapes = Object.fromEntries(step.params.map((q) => [q.name, q.shape]));
+    await Deno.writeFile(
+      `${ctx.outDir}/final.safetensors`,
+      encodeSafetensors(stateToTensors(runner.params(), shapes)),
+    );
+    writeMetricsParquet(`${ctx.outDir}/metrics.parquet`, loop.metrics);
+    if (p.snapshotEvery > 0) {
+      await Deno.mkdir(`${ctx.outDir}/snapshots`);
+      for await (const e of Deno.readDir(snapshots)) {
+        await Deno.copyFile(`${snapshots}/${e.name}`, `${ctx.outDir}/snapshots/${e.name}`);
+      }
+    }
+    if (exported) {
+      const { bakeWeights } = await import("../../models/onnx/export.ts");
+      const exportBytes = await Deno.readFile(`${ctx.inputs.graph}/export.onnx`);
+      await Deno.writeFile(
+        `${ctx.outDir}/model.onnx`,
+        bakeWeights(exportBytes, exportWeights()),
+      );
+      await Deno.writeFile(`${ctx.outDir}/export.onnx`, exportBytes);
+      await Deno.writeTextFile(`${ctx.outDir}/export.json`, JSON.stringify(exported, null, 1));
+    }
+    // Deterministic content only (no timings), so identical training gives an identical output.
+    const finalMetrics = Object.fromEntries(
+      step.metrics.map((m) => [m, loop.metrics.filter((r: MetricRow) => r.name === m).at(-1)?.value ?? null]),
+    );
+    await Deno.writeTextFile(
+      `${ctx.outDir}/train.json`,
+      JSON.stringify(
+        { steps: loop.step, batchSize, device: p.device, graph: step.name, final: finalMetrics },
+        null,
+        1,
+      ),
+    );
+    await runner.release();
+  },
+});
+
+/** The graph's export description, or null when it has none. */
+export async function readExport(dir: string): Promise<ExportInfo | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${dir}/export.json`)) as ExportInfo;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { runStageForTest } from "../../engine/testing.ts";
+import { mlpClassifierStep } from "../../models/onnx/models/mlp.ts";
+import { decodeSafetensors } from "../../models/onnx/safetensors.ts";
+import { saveTrainStep } from "../../models/onnx/saved_step.ts";
+import { createSession, runSession } from "../../models/onnx/session.ts";
+import { graph as wganDivGraph } from "../../pipelines/wgan_div/graph.ts";
+import { mnistStage } from "../data/sources/mnist.ts";
+import { train } from "./train.ts";
+
+// One MNIST shard set and one tiny WGAN-div graph, shared by the tests below.
+const data = (await runStageForTest(mnistStage, { params: {} })).outDir;
+const tinyGan = (await runStageForTest(wganDivGraph, {
+  params: { batch: 8, zDim: 8, gChannels: [8, 4], dChannels: [4, 8], fuse: [2] },
+})).outDir;
+
+async function metricsOf(dir: string): Promise<{ step: number; name: string; value: number }[]> {
+  const { DuckDBInstance } = await import("@duckdb/node-api");
+  const c = await (await DuckDBInstance.create(":memory:")).connect();
+  const r = await c.runAndReadAll(
+    `select step::int as step, name, value from '${dir}/metrics.parquet' order by step, name`,
+  );
+  return r.getRowObjectsJS() as { step: number; name: string; value: number }[];
+}
+
+const GAN_FEEDS = { x: "images", z_d: "normal", z_g: "normal" } as const;
+
+Deno.test("train.run trains a GAN, logs window means, snapshots and exports a standalone sampler", async () => {
+  const { outDir, metrics, progress } = await runStageForTest(train, {
+    params: { steps: 20, feeds: GAN_FEEDS, logEvery: 5, checkpointEvery: 10, snapshotEvery: 10 },
+    inputs: { graph: tinyGan, data },
+  });
+  const rows = await metricsOf(outDir);
+  assert.deepEqual([...new Set(rows.map((r) => r.step))], [5, 10, 15, 20]);
+  assert.deepEqual([...new Set(rows.map((r) => r.name))].sort(), ["loss_d", "loss_g", "penalty", "wdist"]);
+  assert.ok(rows.every((r) => Number.isFinite(r.value)));
+  assert.equal(
+    metrics.filter((m) => m.name === "loss_d").length,
+    4,
+    "the same means go to the run's metrics",
+  );
+  assert.equal(progress.at(-1)!.done, 20);
+  const snapshots = [...Deno.readDirSync(`${outDir}/snapshots`)].map((e) => e.name).sort();
+  assert.deepEqual(snapshots, [
+    "step-000000.safetensors",
+    "step-000010.safetensors",
+    "step-000020.safetensors",
+  ]);
+  const snap = decodeSafetensors(Deno.readFileSync(`${outDir}/snapshots/step-000020.safetensors`));
+  assert.ok(Object.keys(snap.tensors).every((n) => n.startsWith("generator/")));
+  // The exported model needs nothing but z.
+  const session = await createSession(Deno.readFileSync(`${outDir}/model.onnx`));
+  assert.deepEqual(session.inputNames, ["z"]);
+  const z = new Float32Array(8 * 8).map((_, i) => Math.sin(i));
+  const image = (await runSession(session, { z })).image!;
+  assert.deepEqual(image.dims, [8, 1, 28, 28]);
+  assert.ok(Array.from(image.data as Float32Array).every((v) => v > -1 && v < 1));
+});
+
+Deno.test("train.run resumes a killed training from its checkpoint and ends bit-identical", async () => {
+  const params = { steps: 20, feeds: GAN_FEEDS, logEvery: 5, checkpointEvery: 10, snapshotEvery: 10 };
+  const whole = await runStageForTest(train, { params, inputs: { graph: tinyGan, data } });
+
+  // Interrupt after the checkpoint at step 10, as a kill would, then run again with the same work folder.
+  const workDir = await Deno.makeTempDir();
+  const controller = new AbortController();
+  const stop = setInterval(() => {
+    try {
+      if (Deno.statSync(`${workDir}/checkpoint.json`).isFile) controller.abort(new Error("killed"));
+    } catch { /* not yet */ }
+  }, 1);
+  await assert.rejects(
+    runStageForTest(train, { params, inputs: { graph: tinyGan, data }, workDir, signal: controller.signal }),
+  );
+  clearInterval(stop);
+  const checkpoint = JSON.parse(Deno.readTextFileSync(`${workDir}/checkpoint.json`));
+  assert.equal(checkpoint.step, 10);
+  const resumed = await runStageForTest(train, { params, inputs: { graph: tinyGan, data }, workDir });
+  assert.ok(resumed.logs.some((l) => l.includes("resuming from the checkpoint at step 10")));
+  for (
+    const file of [
+      "final.safetensors",
+      "metrics.parquet",
+      "model.onnx",
+      "train.json",
+      "snapshots/step-000020.safetensors",
+    ]
+  ) {
+    assert.deepEqual(
+      Deno.readFileSync(`${resumed.outDir}/${file}`),
+      Deno.readFileSync(`${whole.outDir}/${file}`),
+      file,
+    );
+  }
+});
+
+Deno.test("train.run fused steps give the host loop's result", async () => {
+  const base = { steps: 10, feeds: GAN_FEEDS, logEvery: 2, checkpointEvery: 0, snapshotEvery: 0 };
+  const host = await runStageForTest(train, { params: base, inputs: { graph: tinyGan, data } });
+  const fused = await runStageForTest(train, {
+    params: { ...base, fuse: 2 },
+    inputs: { graph: tinyGan, data },
+  });
+  assert.deepEqual(
+    Deno.readFileSync(`${fused.outDir}/final.safetensors`),
+    Deno.readFileSync(`${host.outDir}/final.safetensors`),
+  );
+});
+
+Deno.test("train.run stops at the first non-finite metric, naming it and the step", async () => {
+  const dir = await Deno.makeTempDir();
+  await saveTrainStep(
+    mlpClassifierStep({ inputDim: 784, hidden: [16], classes: 10, batch: 16, lr: 1e30 }),
+    `${dir}/step`,
+    { seed: 0 },
+  );
+  const result = runStageForTest(train, {
+    params: { steps: 50, feeds: { x: "images", y: "labels" }, transform: {}, logEvery: 1 },
+    inputs: { graph: dir, data },
+  });
+  await assert.rejects(
+    result,
+    /Training diverged: (loss|accuracy) is (NaN|Infinity|-Infinity) at step \d+\. The metrics logged up to step \d+ are kept/,
+  );
+});
+
+Deno.test("train.run rejects feeds and hyperparameters the graph does not have", async () => {
+  await assert.rejects(
+    runStageForTest(train, {
+      params: { steps: 2, feeds: { x: "images" } },
+      inputs: { graph: tinyGan, data },
+    }),
+    /The graph's batch input 'z_d' has no feed: set train\.feeds\.z_d/,
+  );
+  await assert.rejects(
+    runStageForTest(train, {
+      params: { steps: 2, feeds: GAN_FEEDS, hyper: { lr: 1 } },
+      inputs: { graph: tinyGan, data },
+    }),
+    /train\.hyper\.lr: the graph has no hyperparameter 'lr' \(it has lr_d, lr_g\)/,
+  );
+  assert.throws(
+    () => train.params.parse({ fuse: 4, logEvery: 10 }),
+    /must be a multiple of fuse \(4\), got 10/,
+  );
+});
+
+Deno.test("train.run exports the generator's moving average when the graph keeps one", async () => {
+  const emaGan = (await runStageForTest(wganDivGraph, {
+    params: { batch: 8, zDim: 8, gChannels: [8, 4], dChannels: [4, 8], ema: 0.9 },
+  })).outDir;
+  const { outDir } = await runStageForTest(train, {
+    params: { steps: 10, feeds: GAN_FEEDS, logEvery: 5, checkpointEvery: 0, snapshotEvery: 10 },
+    inputs: { graph: emaGan, data },
+  });
+  const snapshot =
+    decodeSafetensors(Deno.readFileSync(`${outDir}/snapshots/step-000010.safetensors`)).tensors;
+  const raw = decodeSafetensors(Deno.readFileSync(`${outDir}/final.safetensors`)).tensors;
+  const name = "generator/fc/W";
+  assert.notDeepEqual(
+    snapshot[name]!.data,
+    raw[name]!.data,
+    "the snapshot holds the average, not the raw weights",
+  );
+  const z = new Float32Array(8 * 8).map((_, i) => Math.cos(i));
+  const weights = Object.fromEntries(Object.entries(snapshot).map(([n, t]) => [n, t.data as Float32Array]));
+  const viaSnapshot = await runSession(await createSession(Deno.readFileSync(`${outDir}/export.onnx`)), {
+    ...weights,
+    z,
+  });
+  const baked = await runSession(await createSession(Deno.readFileSync(`${outDir}/model.onnx`)), { z });
+  assert.deepEqual(baked.image!.data, viaSnapshot.image!.data, "model.onnx bakes the same averaged weights");
+});
