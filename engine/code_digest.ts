@@ -15,6 +15,7 @@
 import { canonicalJson } from "./canonical_json.ts";
 import { sha256Hex } from "./hash.ts";
 import { normalizeSource } from "./source_normalize.ts";
+import { StatCache, type StatKey, statKey } from "./stat_cache.ts";
 import { relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -31,13 +32,8 @@ export interface CodeDigest {
   packages: Record<string, string>;
 }
 
-const RACY_WINDOW_MS = 2000;
-
-interface StatEntry {
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
+/** What the stat cache keeps per code file. */
+interface HashedFile {
   digest: string;
   imports: string[];
 }
@@ -46,9 +42,7 @@ interface StatEntry {
 export class CodeHasher {
   readonly #root: string;
   readonly #importMap: Record<string, string>;
-  readonly #cachePath: string | undefined;
-  #cache: Record<string, StatEntry> = {};
-  #dirty = false;
+  readonly #cache: StatCache<HashedFile>;
   readonly #memo = new Map<string, CodeDigest>();
   /** Files whose mtime is later than `loadedAt`: the code that was imported may not be what was hashed. */
   readonly changedSinceLoad = new Set<string>();
@@ -59,22 +53,19 @@ export class CodeHasher {
    * @param root project root (folder of deno.json); paths are reported relative to it
    * @param options.cachePath where to persist the stat cache (omit for none)
    * @param options.loadedAt epoch ms before the modules were imported (default: process start)
+   * @param options.now the clock of the stat cache's racy rule (tests move it forward)
    * @param options.exclude folders whose modules are not part of any digest (the engine itself: it
    *   decides how a stage runs, not what it computes, so editing it does not invalidate results)
    */
-  constructor(root: string, options: { cachePath?: string; loadedAt?: number; exclude?: readonly string[] } = {}) {
+  constructor(
+    root: string,
+    options: { cachePath?: string; loadedAt?: number; exclude?: readonly string[]; now?: () => number } = {},
+  ) {
     this.#root = root;
     this.#exclude = (options.exclude ?? []).map((dir) => dir.replace(/\/?$/, "/"));
-    this.#cachePath = options.cachePath;
+    this.#cache = new StatCache(options.cachePath, options.now ? { now: options.now } : {});
     this.#loadedAt = options.loadedAt ?? performance.timeOrigin;
     this.#importMap = readImportMap(root);
-    if (this.#cachePath) {
-      try {
-        this.#cache = JSON.parse(Deno.readTextFileSync(this.#cachePath));
-      } catch {
-        this.#cache = {}; // missing or unreadable cache: rebuild it
-      }
-    }
   }
 
   /** The digest of the closure of `moduleUrl` (a file: URL, usually a stage's `import.meta.url`). */
@@ -111,47 +102,28 @@ export class CodeHasher {
 
   /** Writes the stat cache back if it changed. */
   save(): void {
-    if (!this.#cachePath || !this.#dirty) return;
-    const tmp = `${this.#cachePath}.${Deno.pid}.tmp`;
-    Deno.writeTextFileSync(tmp, JSON.stringify(this.#cache));
-    Deno.renameSync(tmp, this.#cachePath);
-    this.#dirty = false;
+    this.#cache.save();
   }
 
-  #hashFile(path: string): StatEntry {
-    let stat: Deno.FileInfo;
+  #hashFile(path: string): HashedFile {
+    let stat: StatKey;
     try {
-      stat = Deno.statSync(path);
+      stat = statKey(Deno.statSync(path));
     } catch {
       throw new Error(
         `Cannot hash code file ${this.#display(path)}: it does not exist (imported but missing?)`,
       );
     }
-    const key = {
-      size: stat.size,
-      mtimeMs: stat.mtime?.getTime() ?? 0,
-      ctimeMs: stat.ctime?.getTime() ?? 0,
-      ino: stat.ino ?? 0,
-    };
-    if (Math.max(key.mtimeMs, key.ctimeMs) > this.#loadedAt) this.changedSinceLoad.add(this.#display(path));
-    const cached = this.#cache[path];
-    if (
-      cached && cached.size === key.size && cached.mtimeMs === key.mtimeMs &&
-      cached.ctimeMs === key.ctimeMs &&
-      cached.ino === key.ino
-    ) return cached;
+    if (Math.max(stat.mtimeMs, stat.ctimeMs) > this.#loadedAt) this.changedSinceLoad.add(this.#display(path));
+    const cached = this.#cache.get(path, stat);
+    if (cached) return cached;
     const bytes = Deno.readFileSync(path);
     const isScript = /\.[cm]?[jt]sx?$/.test(path);
     const { text, imports } = isScript
       ? normalizeSource(new TextDecoder().decode(bytes))
       : { text: "", imports: [] };
-    const entry = { ...key, digest: isScript ? sha256Hex(text) : sha256Hex(bytes), imports };
-    // "Racy" entries (git's term): a file whose mtime and ctime are both this recent could be written
-    // again within the same timestamp tick without its stat changing, so it is hashed again next time.
-    if (Date.now() - Math.min(key.mtimeMs, key.ctimeMs) > RACY_WINDOW_MS) {
-      this.#cache[path] = entry;
-      this.#dirty = true;
-    }
+    const entry = { digest: isScript ? sha256Hex(text) : sha256Hex(bytes), imports };
+    this.#cache.set(path, stat, entry);
     return entry;
   }
 

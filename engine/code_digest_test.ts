@@ -65,19 +65,24 @@ Deno.test("CodeHasher stat cache is reused across instances and still sees edits
   const root = await project(FILES);
   const url = pathToFileURL(`${root}/stages/train.ts`).href;
   const cachePath = `${root}/code-cache.json`;
-  // Back-date the files so that they are not "racy" and get cached.
-  const old = new Date(Date.now() - 60_000);
-  for (const f of ["stages/train.ts", "models/gan.ts", "models/layers.ts"]) {
-    await Deno.utime(`${root}/${f}`, old, old);
-  }
-  const first = new CodeHasher(root, { cachePath });
+  // Hash "ten seconds later", so that the fresh files are not "racy" and get cached.
+  const later = () => Date.now() + 10_000;
+  const racy = new CodeHasher(root, { cachePath });
+  racy.digest(url);
+  racy.save();
+  assert.equal(
+    await Deno.stat(cachePath).then(() => true, () => false),
+    false,
+    "files written just now are not cached",
+  );
+  const first = new CodeHasher(root, { cachePath, now: later });
   const d1 = first.digest(url).digest;
   first.save();
   const cached = JSON.parse(await Deno.readTextFile(cachePath));
   assert.equal(Object.keys(cached).length, 3);
 
   await Deno.writeTextFile(`${root}/models/layers.ts`, "export const conv = 3;\n");
-  const second = new CodeHasher(root, { cachePath });
+  const second = new CodeHasher(root, { cachePath, now: later });
   assert.notEqual(second.digest(url).digest, d1);
   assert.ok(second.changedSinceLoad.has("models/layers.ts"), "a file edited after process start is flagged");
 });
@@ -102,13 +107,21 @@ Deno.test("CodeHasher leaves excluded folders (the engine) out of every digest",
   const root = await project({
     ...FILES,
     "engine/stage.ts": "export function defineStage<T>(d: T): T {\n  return d;\n}\n",
-    "stages/uses_engine.ts": 'import { defineStage } from "../engine/stage.ts";\nexport const s = defineStage(1);\n',
+    "stages/uses_engine.ts":
+      'import { defineStage } from "../engine/stage.ts";\nexport const s = defineStage(1);\n',
   });
   const url = pathToFileURL(`${root}/stages/uses_engine.ts`).href;
   const options = { exclude: [`${root}/engine`] };
   const before = new CodeHasher(root, options).digest(url);
   assert.deepEqual(before.files.map((f) => f.path), ["stages/uses_engine.ts"]);
-  await Deno.writeTextFile(`${root}/engine/stage.ts`, "export function defineStage<T>(d: T): T {\n  return d as T;\n}\n");
+  await Deno.writeTextFile(
+    `${root}/engine/stage.ts`,
+    "export function defineStage<T>(d: T): T {\n  return d as T;\n}\n",
+  );
   assert.equal(new CodeHasher(root, options).digest(url).digest, before.digest);
-  assert.notEqual(new CodeHasher(root).digest(url).digest, before.digest, "without the exclusion the edit counts");
+  assert.notEqual(
+    new CodeHasher(root).digest(url).digest,
+    before.digest,
+    "without the exclusion the edit counts",
+  );
 });

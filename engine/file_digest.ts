@@ -24,8 +24,7 @@ import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { canonicalJson } from "./canonical_json.ts";
 import { sha256Hex } from "./hash.ts";
-
-const RACY_WINDOW_MS = 2000;
+import { StatCache, type StatKey, statKey } from "./stat_cache.ts";
 
 /** Thrown for a declared path that does not exist. */
 export class MissingFileError extends Error {
@@ -33,17 +32,6 @@ export class MissingFileError extends Error {
   constructor(readonly path: string) {
     super(`Cannot hash ${path}: it does not exist`);
   }
-}
-
-interface StatKey {
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
-}
-
-interface StatEntry extends StatKey {
-  digest: string;
 }
 
 /** One regular file found under a declared path. */
@@ -56,10 +44,7 @@ interface Found {
 
 /** Computes digests of files and folders, with a persistent stat cache. */
 export class FileHasher {
-  readonly #cachePath: string | undefined;
-  readonly #now: () => number;
-  #cache: Record<string, StatEntry> | undefined;
-  #dirty = false;
+  readonly #cache: StatCache<string>;
   /** Absolute declared path → its digest and the stats it was computed from (see `changedSinceHashed`). */
   readonly #memo = new Map<string, { digest: string; fingerprint: string }>();
   /** How many files were read and hashed (the rest came from the stat cache); for tests. */
@@ -70,8 +55,7 @@ export class FileHasher {
    * @param options.now the clock of the racy rule (tests move it forward)
    */
   constructor(options: { cachePath?: string; now?: () => number } = {}) {
-    this.#cachePath = options.cachePath;
-    this.#now = options.now ?? Date.now;
+    this.#cache = new StatCache(options.cachePath, options.now ? { now: options.now } : {});
   }
 
   /**
@@ -108,11 +92,7 @@ export class FileHasher {
 
   /** Writes the stat cache back if it changed. */
   save(): void {
-    if (!this.#cachePath || !this.#dirty) return;
-    const tmp = `${this.#cachePath}.${Deno.pid}.tmp`;
-    Deno.writeTextFileSync(tmp, JSON.stringify(this.#cache));
-    Deno.renameSync(tmp, this.#cachePath);
-    this.#dirty = false;
+    this.#cache.save();
   }
 
   /** The regular files at `absolute`: itself, or every file under it, sorted by relative path. */
@@ -157,45 +137,13 @@ export class FileHasher {
   }
 
   #hashFile(file: Found): string {
-    this.#cache ??= this.#load();
-    const cached = this.#cache[file.absolute];
-    const key = file.stat;
-    if (
-      cached && cached.size === key.size && cached.mtimeMs === key.mtimeMs &&
-      cached.ctimeMs === key.ctimeMs &&
-      cached.ino === key.ino
-    ) return cached.digest;
+    const cached = this.#cache.get(file.absolute, file.stat);
+    if (cached !== undefined) return cached;
     const digest = sha256FileSync(file.absolute);
     this.filesHashed++;
-    // Cache only when both times are older than the racy window: a write in the same tick as the
-    // hashing could leave every field of the stat unchanged.
-    if (this.#now() - Math.max(key.mtimeMs, key.ctimeMs) > RACY_WINDOW_MS) {
-      this.#cache[file.absolute] = { ...key, digest };
-      this.#dirty = true;
-    } else if (cached) {
-      delete this.#cache[file.absolute];
-      this.#dirty = true;
-    }
+    this.#cache.set(file.absolute, file.stat, digest);
     return digest;
   }
-
-  #load(): Record<string, StatEntry> {
-    if (!this.#cachePath) return {};
-    try {
-      return JSON.parse(Deno.readTextFileSync(this.#cachePath));
-    } catch {
-      return {}; // missing or unreadable cache: rebuild it
-    }
-  }
-}
-
-function statKey(stat: Deno.FileInfo): StatKey {
-  return {
-    size: stat.size,
-    mtimeMs: stat.mtime?.getTime() ?? 0,
-    ctimeMs: stat.ctime?.getTime() ?? 0,
-    ino: stat.ino ?? 0,
-  };
 }
 
 function fingerprint(files: Found[]): string {
