@@ -18,10 +18,9 @@
  *
  * @module
  */
-import { fileURLToPath as fromFileUrl } from "node:url";
 
 const ENGINE = new URL("../engine/", import.meta.url).href;
-export const CLI = fromFileUrl(new URL("../engine/cli.ts", import.meta.url).href);
+export { CLI, cli, type CliResult } from "./_cli.ts";
 
 const LIB = `export function transform(x: number): number {
   return x * 2;
@@ -170,35 +169,4 @@ export async function makeToyProject(): Promise<ToyProject> {
     lib: `${dir}/lib.ts`,
     external: `${dir}/external/input.txt`,
   };
-}
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as a user would, in a subprocess, against the toy project's store. */
-export async function cli(
-  project: ToyProject,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<CliResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      CLI,
-      ...args,
-      "--data-dir",
-      project.data,
-      ...(args[0] === "run" ? ["--reports-dir", project.reports] : []),
-    ],
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: output.code, stdout: dec.decode(output.stdout), stderr: dec.decode(output.stderr) };
 }

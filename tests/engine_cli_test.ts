@@ -4,21 +4,10 @@
  * bad input, query and gc.
  */
 import assert from "node:assert/strict";
-import { cli, type CliResult, makeToyProject, type ToyProject } from "./_toy_project.ts";
-
-type Status = "ran" | "cached" | "failed" | "skipped" | "waiting";
+import { CLI, cli, type CliResult, statuses } from "./_cli.ts";
+import { makeToyProject, type ToyProject } from "./_toy_project.ts";
 
 /** Stage → status, read from the run's output lines ("✓ name", "· name", "✗ name", "– name"). */
-function statuses(result: CliResult): Record<string, Status> {
-  const out: Record<string, Status> = {};
-  const symbols: Record<string, Status> = { "✓": "ran", "·": "cached", "✗": "failed", "–": "skipped" };
-  for (const line of result.stdout.split("\n")) {
-    const m = /^ {2}([✓·✗–]) (\S+)/.exec(line);
-    if (m) out[m[2]!] = symbols[m[1]!]!;
-  }
-  return out;
-}
-
 function reasonOf(result: CliResult, stage: string): string {
   const line = result.stdout.split("\n").find((l) => new RegExp(`^ {2}[▸·–] ${stage} `).test(l));
   return line?.replace(/^ {2}[▸·–] \S+\s+/, "") ?? "";
@@ -125,7 +114,7 @@ Deno.test("kill -9 during a stage leaves nothing taken for done, and the rerun c
       "run",
       "-A",
       "--quiet",
-      (await import("./_toy_project.ts")).CLI,
+      CLI,
       "run",
       p.pipeline,
       "--data-dir",

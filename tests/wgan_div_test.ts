@@ -4,8 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { browserCheck } from "../stages/report/browser_check.ts";
+import { cli as runCli, cliCommand, statuses, type TestStore } from "./_cli.ts";
 
-const CLI = new URL("../engine/cli.ts", import.meta.url).pathname;
+const cli = (store: TestStore, ...args: string[]) => runCli(store, args);
 
 /** A model and budget small enough for a test; everything else is the real pipeline. */
 const TINY = [
@@ -20,52 +21,7 @@ const TINY = [
   "evaluate.realSamples=200",
 ].flatMap((s) => ["--set", s]);
 
-interface Store {
-  data: string;
-  reports: string;
-}
-
-function command(store: Store, args: string[]) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      CLI,
-      ...args,
-      "--data-dir",
-      store.data,
-      ...(args[0] === "run" ? ["--reports-dir", store.reports] : []),
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  });
-}
-
-async function cli(
-  store: Store,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await command(store, args).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
-function statuses(stdout: string): Record<string, string> {
-  const symbols: Record<string, string> = { "✓": "ran", "·": "cached", "✗": "failed", "–": "skipped" };
-  return Object.fromEntries(
-    stdout.split("\n").flatMap((l) => {
-      const m = /^ {2}([✓·✗–]) (\S+)/.exec(l);
-      return m ? [[m[2]!, symbols[m[1]!]!]] : [];
-    }),
-  );
-}
-
-const store: Store = await (async () => {
+const store: TestStore = await (async () => {
   const dir = await Deno.makeTempDir({ prefix: "wgan-div-test-" });
   return { data: `${dir}/data`, reports: `${dir}/reports` };
 })();
@@ -73,7 +29,7 @@ const store: Store = await (async () => {
 Deno.test("wgan-div runs end to end and its report shows plots, samples and both FIDs in Chromium", async () => {
   const r = await cli(store, "run", "wgan-div", ...TINY);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.deepEqual(Object.values(statuses(r.stdout)).filter((s) => s !== "ran"), []);
+  assert.deepEqual(Object.values(statuses(r)).filter((s) => s !== "ran"), []);
   const page = `${store.reports}/wgan-div/index.html`;
   const html = await Deno.readTextFile(page);
   assert.match(html, /classifier-FID/);
@@ -106,10 +62,10 @@ Deno.test("wgan-div runs end to end and its report shows plots, samples and both
 
 Deno.test("wgan-div: a second run executes nothing; a new train.steps reruns training and what follows only", async () => {
   const again = await cli(store, "run", "wgan-div", ...TINY);
-  assert.ok(Object.values(statuses(again.stdout)).every((s) => s === "cached"), again.stdout);
+  assert.ok(Object.values(statuses(again)).every((s) => s === "cached"), again.stdout);
   const longer = await cli(store, "run", "wgan-div", ...TINY, "--set", "train.steps=120");
   assert.equal(longer.code, 0, longer.stdout + longer.stderr);
-  assert.deepEqual(statuses(longer.stdout), {
+  assert.deepEqual(statuses(longer), {
     data: "cached",
     graph: "cached",
     train: "ran",
@@ -123,7 +79,7 @@ Deno.test("wgan-div: a second run executes nothing; a new train.steps reruns tra
 
 Deno.test("wgan-div: kill -9 during training, then rerun, resumes from the checkpoint", async () => {
   const long = [...TINY, "--set", "train.steps=400"];
-  const child = command(store, ["run", "wgan-div", ...long]).spawn();
+  const child = cliCommand(store, ["run", "wgan-div", ...long]).spawn();
   // Wait until training has written a checkpoint, then kill the whole process at once.
   const work = `${store.data}/work`;
   let checkpointed = false;
@@ -145,5 +101,5 @@ Deno.test("wgan-div: kill -9 during training, then rerun, resumes from the check
   assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
   // Stage log lines go to stderr, beside the live progress lines.
   assert.match(resumed.stderr, /train: resuming from the checkpoint at step \d+ of 400/);
-  assert.equal(statuses(resumed.stdout).train, "ran");
+  assert.equal(statuses(resumed).train, "ran");
 });
