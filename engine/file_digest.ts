@@ -20,10 +20,9 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { canonicalJson } from "./canonical_json.ts";
-import { sha256Hex } from "./hash.ts";
+import { sha256FileSync, sha256Hex } from "./hash.ts";
 import { StatCache, type StatKey, statKey } from "./stat_cache.ts";
 
 /** Thrown for a declared path that does not exist. */
@@ -150,17 +149,4 @@ function fingerprint(files: Found[]): string {
   return JSON.stringify(
     files.map((f) => [f.relative, f.stat.size, f.stat.mtimeMs, f.stat.ctimeMs, f.stat.ino]),
   );
-}
-
-/** Hex sha256 of a file's bytes, read synchronously in 1 MiB chunks (planning is synchronous). */
-function sha256FileSync(path: string): string {
-  const hash = createHash("sha256");
-  using file = Deno.openSync(path, { read: true });
-  const buffer = new Uint8Array(1 << 20);
-  while (true) {
-    const n = file.readSync(buffer);
-    if (n === null) break;
-    hash.update(buffer.subarray(0, n));
-  }
-  return hash.digest("hex");
 }

@@ -23,3 +23,16 @@ export async function sha256File(path: string): Promise<string> {
   }
   return hash.digest("hex");
 }
+
+/** Hex sha256 of a file's bytes, read synchronously in 1 MiB chunks (for synchronous planning). */
+export function sha256FileSync(path: string): string {
+  const hash = createHash("sha256");
+  using file = Deno.openSync(path, { read: true });
+  const buffer = new Uint8Array(1 << 20);
+  while (true) {
+    const n = file.readSync(buffer);
+    if (n === null) break;
+    hash.update(buffer.subarray(0, n));
+  }
+  return hash.digest("hex");
+}

@@ -23,19 +23,13 @@
 import { canonicalJson } from "./canonical_json.ts";
 import type { CodeFile } from "./code_digest.ts";
 import { sha256File, sha256Hex } from "./hash.ts";
+import { sameStat, type StatKey, statKey } from "./stat_cache.ts";
 import { currentProcess, isAlive, type ProcessId } from "./process_lock.ts";
 
 export interface ManifestFile {
   path: string;
   size: number;
   sha256: string;
-}
-
-interface FileStat {
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
 }
 
 /** The provenance of the execution that produced an object under a key. Immutable once written. */
@@ -145,7 +139,7 @@ export class Store {
     if (manifest.digest !== digest || sha256Hex(canonicalJson(manifest.files)) !== digest) {
       return { ok: false, problem: "its manifest does not match its digest" };
     }
-    let stats: Record<string, FileStat> = {};
+    let stats: Record<string, StatKey> = {};
     try {
       stats = JSON.parse(await Deno.readTextFile(`${dir}/stat.json`));
     } catch {
@@ -156,7 +150,7 @@ export class Store {
     for (const f of manifest.files) {
       if (!present.delete(f.path)) return { ok: false, problem: `file ${f.path} is missing` };
       const path = `${dir}/out/${f.path}`;
-      const stat = statOf(await Deno.stat(path));
+      const stat = statKey(await Deno.stat(path));
       const known = stats[f.path];
       if (known && sameStat(known, stat)) continue;
       rehashed = true;
@@ -184,8 +178,8 @@ export class Store {
 
   async #writeStats(digest: string, files: ManifestFile[]): Promise<void> {
     const dir = this.objectDir(digest);
-    const stats: Record<string, FileStat> = {};
-    for (const f of files) stats[f.path] = statOf(await Deno.stat(`${dir}/out/${f.path}`));
+    const stats: Record<string, StatKey> = {};
+    for (const f of files) stats[f.path] = statKey(await Deno.stat(`${dir}/out/${f.path}`));
     await writeAtomic(`${dir}/stat.json`, JSON.stringify(stats));
   }
 
@@ -265,19 +259,6 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   await Deno.writeTextFile(tmp, text);
   await Deno.rename(tmp, path);
-}
-
-function statOf(info: Deno.FileInfo): FileStat {
-  return {
-    size: info.size,
-    mtimeMs: info.mtime?.getTime() ?? 0,
-    ctimeMs: info.ctime?.getTime() ?? 0,
-    ino: info.ino ?? 0,
-  };
-}
-
-function sameStat(a: FileStat, b: FileStat): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 }
 
 /** Relative paths of all regular files under `dir`, sorted. Symlinks are refused: outputs must be self-contained. */
