@@ -211,6 +211,11 @@ export const train = defineStage({
       );
     if (p.snapshotEvery > 0 && loop.step === 0) await saveSnapshot(0);
 
+    // Fixed for the whole run: each batch input's size, and whether any input reads the data.
+    const sizes = Object.fromEntries(
+      feeds.map(([name, spec]) => [name, spec.shape.reduce((a, b) => a * b, 1)]),
+    );
+    const needsData = Object.values(p.feeds).some((f) => f === "images" || f === "labels");
     const window = new Map<string, number>();
     const started = performance.now();
     const startStep = loop.step;
@@ -220,14 +225,14 @@ export const train = defineStage({
         // Gather k batches (and their noise) into stacked inputs.
         const inputs: Record<string, Float32Array | Int32Array> = {};
         for (const [name, spec] of feeds) {
-          const size = spec.shape.reduce((a, b) => a * b, 1);
-          inputs[name] = spec.dtype === "int32" ? new Int32Array(size * k) : new Float32Array(size * k);
+          inputs[name] = spec.dtype === "int32"
+            ? new Int32Array(sizes[name]! * k)
+            : new Float32Array(sizes[name]! * k);
         }
         for (let i = 0; i < k; i++) {
-          const needsData = Object.values(p.feeds).some((f) => f === "images" || f === "labels");
           const batch = needsData ? await batches.nextBatch() : undefined;
           feeds.forEach(([name, spec], stream) => {
-            const size = spec.shape.reduce((a, b) => a * b, 1);
+            const size = sizes[name]!;
             const into = inputs[name]!.subarray(i * size, (i + 1) * size);
             const feed = p.feeds[name]!;
             if (feed === "images") {
