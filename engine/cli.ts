@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { tallyClaims, tallyText, type Verdict } from "./claims.ts";
 import { collectGarbage } from "./gc.ts";
 import { readPointer, readRun } from "./history.ts";
 import { ParamError, parseOverrides } from "./params.ts";
@@ -25,7 +26,8 @@ Commands:
   run PIPELINE     run a pipeline (only what changed executes)
   status [PIP…]    what would run next, and the last run
   list             pipelines, what they reproduce, their last result
-  query "SQL"      SQL over every run, stage, param and metric
+  claims [PIP…]    what each article claims, and whether the last run reproduced it
+  query "SQL"      SQL over every run, stage, param, metric and claim
   gc               delete cached outputs that no latest run needs
 
 Each command takes --help.`,
@@ -35,8 +37,9 @@ Runs PIPELINE: each stage is taken from the cache when its code, params, inputs 
 unchanged, and executed otherwise. Every decision is explained.
 
 Options:
-  --set KEY=VALUE   override a param; KEY is stage.param (train.lr=1e-4) or a pipeline
-                    param (scale=full, dataset=fashion-mnist). Repeatable.
+  --set KEY=VALUE   override a param; KEY is stage.param (train.steps=5000) or a pipeline
+                    param (scale=full, dataset=fashion-mnist). A variant stage is
+                    stage@variant; stage.param sets it in every variant. Repeatable.
   --dry-run         print the plan (what runs and why) and execute nothing
   --force STAGE     rerun STAGE and every stage downstream of it, cached or not. Repeatable.
   --keep-going      after a failure, still run the stages that do not depend on it
@@ -54,7 +57,17 @@ For each pipeline (all by default): its last run, and what a run with default pa
 now and why.`,
   list: `Usage: deno task list [--data-dir DIR]
 
-Lists the pipelines, the article each reproduces, and the result of its last run.`,
+Lists the pipelines, the article each reproduces, and the result of its last run (its headline
+and how many of the article's claims it reproduced).`,
+  claims: `Usage: deno task claims [PIPELINE…] [--data-dir DIR]
+
+For each pipeline (all by default): each claim it checks, with the verdict of its last run
+(reproduced, not reproduced, not comparable), our number beside the reference, and the rule.
+
+Examples:
+  deno task claims
+  deno task claims gillespie
+  deno task query "select pipeline, claim_id, verdict, ours, reference from latest_claims"`,
   query: `Usage: deno task query "SQL" [--csv | --json] [--data-dir DIR]
 
 Runs DuckDB SQL over views of every result in the store:
@@ -64,12 +77,16 @@ Runs DuckDB SQL over views of every result in the store:
                   started_at, duration_ms, code_digest, params (JSON), versions (JSON), error
   params          one row per (run, stage, param): name, value, value_num
   metrics         one row per logged metric: run_id, pipeline, stage, key, step, name, value
-  latest_runs     the latest run of each (pipeline, param set)
+  reasons         one row per reason a stage ran or was cached: run_id, stage, status, kind
+                  (params, code, input, files, runtime, never-run, cached, …), subject, before, after
+  claims          one row per claim per run: claim_id, claim, verdict, ours, reference, rule, detail
+  latest_runs     the latest run of each (pipeline, param set); also latest_claims
   latest_metrics  the metrics behind the latest runs (a cached stage brings the run that computed it)
 
 Examples:
   deno task query "select stage, status, duration_ms from stages"
-  deno task query "select name, max(step), last(value order by step) from latest_metrics group by name"`,
+  deno task query "select name, max(step), last(value order by step) from latest_metrics group by name"
+  deno task query "select run_id, stage from reasons where kind = 'params' and subject = 'train.steps'"`,
   gc: `Usage: deno task gc [--dry-run] [--data-dir DIR]
 
 Deletes cached outputs (and their cache entries) that the latest run of no (pipeline, param set)
@@ -141,7 +158,8 @@ async function cmdRun(args: string[], style: Style): Promise<number> {
       board: new ProgressBoard({ style }),
       signal: controller.signal,
       onFinished: async (s) => {
-        const page = await publishRun(store, reports, pipeline, s);
+        const { renderIndex } = await import("../stages/report/index_page.ts");
+        const page = await publishRun(store, reports, pipeline, s, renderIndex);
         if (page) console.log(`report: ${page}`);
       },
     });
@@ -207,7 +225,10 @@ async function cmdList(args: string[], style: Style): Promise<number> {
         ? ` · ${run.headline.label} ${Number(run.headline.value.toPrecision(4))}`
         : "";
       const status = run.status === "ok" ? style.ok(run.status) : style.bad(run.status);
-      result = `${status}${headline} · ${ago(run.endedAt ?? run.startedAt)}`;
+      const claims = run.claims?.length ? ` · ${tallyText(tallyClaims(run.claims))}` : "";
+      result = `${status}${headline}${claims} · ${ago(run.endedAt ?? run.startedAt)}`;
+    } else if (pipeline.claims?.length) {
+      result = style.dim(`never run · ${pipeline.claims.length} claims to check`);
     }
     rows.push([style.bold(name), pipeline.description, result]);
     rows.push(["", style.dim(`${pipeline.article.title} — ${pipeline.article.url}`), ""]);
@@ -220,6 +241,42 @@ async function cmdList(args: string[], style: Style): Promise<number> {
         r[2] ? `\n${" ".repeat(width + 2)}${r[2]}` : ""
       }`,
     );
+  }
+  return 0;
+}
+
+async function cmdClaims(args: string[], style: Style): Promise<number> {
+  const { values, positionals } = parse("claims", args, { "data-dir": { type: "string" } });
+  if (values.help) return (console.log(HELP.claims), 0);
+  const store = storeFrom(values["data-dir"]);
+  const names = positionals.length ? positionals : pipelineNames(PROJECT_ROOT);
+  const mark: Record<Verdict, string> = {
+    reproduced: style.ok("✓"),
+    "not reproduced": style.bad("✗"),
+    "not comparable": style.dim("○"),
+  };
+  for (const name of names) {
+    const pipeline = await loadPipeline(PROJECT_ROOT, name);
+    const claims = pipeline.claims ?? [];
+    const pointer = readPointer(store, pipeline.name);
+    const run = pointer ? readRun(store, pointer.runId) : null;
+    const verdicts = new Map((run?.claims ?? []).map((v) => [v.id, v]));
+    const head = run
+      ? `${tallyText(tallyClaims(run.claims ?? []))} · run ${run.runId}, ${ago(run.endedAt ?? run.startedAt)}`
+      : "never run";
+    console.log(`${style.bold(pipeline.name)} · ${head}`);
+    if (claims.length === 0) console.log(style.dim("  (no claims declared)"));
+    const width = Math.max(0, ...claims.map((c) => c.id.length));
+    for (const c of claims) {
+      const v = verdicts.get(c.id);
+      const numbers = v
+        ? `${v.verdict}: ${v.detail}`
+        : run
+        ? "not judged in the last run (the claim is newer)"
+        : "not run yet";
+      console.log(`  ${v ? mark[v.verdict] : style.dim("·")} ${c.id.padEnd(width)}  ${numbers}`);
+      console.log(style.dim(`    ${c.claim} Reference: ${c.reference.source}.`));
+    }
   }
   return 0;
 }
@@ -282,6 +339,8 @@ export async function main(args: string[]): Promise<number> {
         return await cmdStatus(rest, style);
       case "list":
         return await cmdList(rest, style);
+      case "claims":
+        return await cmdClaims(rest, style);
       case "query":
         return await cmdQuery(rest);
       case "gc":

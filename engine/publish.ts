@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { IndexEntry } from "../stages/report/index_page.ts";
+import type { Article } from "./pipeline.ts";
+import { type ClaimTally, tallyClaims } from "./claims.ts";
 import { readPointer, readRun, readStageRows } from "./history.ts";
 import type { PipelineDef } from "./pipeline.ts";
 import { loadPipeline, pipelineNames } from "./registry.ts";
@@ -26,13 +27,14 @@ async function copyTree(from: string, to: string): Promise<void> {
 
 /**
  * Publishes the report of `summary` (if the pipeline has one and it was produced) and rewrites the
- * index. Returns the path of the pipeline's page, or null.
+ * index with `renderIndex`. Returns the path of the pipeline's page, or null.
  */
 export async function publishRun(
   store: Store,
   reportsDir: string,
   pipeline: PipelineDef,
   summary: RunSummary,
+  renderIndex: IndexRenderer,
 ): Promise<string | null> {
   await Deno.mkdir(reportsDir, { recursive: true });
   let page: string | null = null;
@@ -60,9 +62,32 @@ export async function publishRun(
     }
     page = `${target}/index.html`;
   }
-  await writeIndex(store, reportsDir);
+  await writeIndex(store, reportsDir, renderIndex);
   return page;
 }
+
+/** One pipeline on reports/index.html, as the engine knows it from its latest run record. */
+export interface IndexEntry {
+  /** The pipeline's CLI name, e.g. "wgan-div". */
+  name: string;
+  /** Its report page, relative to the index; default `<name>/index.html`, and no link when never run. */
+  href?: string;
+  /** One line: what it reproduces. */
+  description: string;
+  article: Article;
+  status: "ok" | "failed" | "never run";
+  /** Why the last run failed, one line; shown under the status. */
+  error?: string;
+  /** The pipeline's headline metric from its last run. */
+  headline?: { label: string; value: number | null; digits?: number; unit?: string };
+  /** How many of its claims the last run reproduced. */
+  claims?: ClaimTally;
+  /** When the last run ended (ISO time). */
+  endedAt?: string;
+}
+
+/** Renders the index page from its entries (stages/report/index_page.ts's `renderIndex`). */
+export type IndexRenderer = (entries: readonly IndexEntry[], options: { intro?: string }) => string;
 
 interface PipelineMeta {
   description: string;
@@ -96,8 +121,11 @@ async function pipelineMeta(name: string, cache: Record<string, PipelineMeta>): 
 }
 
 /** Rewrites reports/index.html from the latest run record of every pipeline. */
-export async function writeIndex(store: Store, reportsDir: string): Promise<void> {
-  const { renderIndex } = await import("../stages/report/index_page.ts");
+export async function writeIndex(
+  store: Store,
+  reportsDir: string,
+  renderIndex: IndexRenderer,
+): Promise<void> {
   const cachePath = `${store.root}/cache/pipelines.json`;
   let cache: Record<string, PipelineMeta> = {};
   try {
@@ -126,6 +154,7 @@ export async function writeIndex(store: Store, reportsDir: string): Promise<void
     if (hasPage) entry.href = `${name}/index.html`;
     if (run?.endedAt) entry.endedAt = run.endedAt;
     if (run?.headline) entry.headline = { label: run.headline.label, value: run.headline.value, digits: 4 };
+    if (run?.claims?.length) entry.claims = tallyClaims(run.claims);
     if (run && run.status !== "ok") {
       const failed = readStageRows(store, run.runId).find((r) =>
         r.status === "failed" || r.status === "interrupted"

@@ -7,7 +7,12 @@
  *   files (JSON: external path → content digest, null for stages that read none), …)
  * - `params`: one row per (run, stage, param): name, value, value_num
  * - `metrics`: one row per logged value: run_id, pipeline, stage, key, step, name, value
- * - `latest_runs`, `latest_metrics`: the same, restricted to the latest run of each (pipeline, param set);
+ * - `reasons`: one row per reason a stage ran or was cached: run_id, pipeline, stage, status, kind
+ *   (params, code, input, files, runtime, never-run, forced, cached, early-cutoff, …), subject (the param,
+ *   file, input or package), before, after, note
+ * - `claims`: one row per claim per run: claim_id, claim, verdict, ours, reference, rule, detail, …
+ * - `latest_runs`, `latest_metrics`, `latest_claims`: the same, restricted to the latest run of each
+ *   (pipeline, param set);
  *   a stage cached in the latest run brings the metrics of the run that computed it.
  *
  * @module
@@ -31,7 +36,8 @@ const EMPTY: Record<string, string> = {
     null::double as duration_ms, null::varchar as host, null::varchar as argv, null::bigint as n_stages,
     null::bigint as n_ran, null::bigint as n_cached, null::bigint as n_failed,
     null::varchar as pipeline_params, null::varchar as versions, null::varchar as headline,
-    null::double as headline_value where false`,
+    null::double as headline_value, null::bigint as claims_total, null::bigint as claims_reproduced
+    where false`,
   stages: `select null::varchar as run_id, null::varchar as pipeline, null::varchar as stage,
     null::varchar as kind, null::varchar as status, null::boolean as cache_hit, null::varchar as reason,
     null::varchar as key, null::varchar as object, null::timestamp as started_at,
@@ -43,6 +49,13 @@ const EMPTY: Record<string, string> = {
     null::varchar as name, null::varchar as value, null::double as value_num where false`,
   metrics: `select null::varchar as run_id, null::varchar as pipeline, null::varchar as stage,
     null::varchar as key, null::bigint as step, null::varchar as name, null::double as value where false`,
+  reasons: `select null::varchar as run_id, null::varchar as pipeline, null::varchar as stage,
+    null::varchar as status, null::varchar as kind, null::varchar as subject, null::varchar as before,
+    null::varchar as after, null::varchar as note where false`,
+  claims: `select null::varchar as run_id, null::varchar as pipeline, null::varchar as param_set,
+    null::varchar as claim_id, null::varchar as claim, null::varchar as verdict, null::double as ours,
+    null::varchar as ours_from, null::double as reference, null::varchar as reference_source,
+    null::varchar as rule, null::varchar as detail, null::varchar as differs where false`,
 };
 
 function hasFiles(dir: string, test: (path: string) => boolean, depth = 2): boolean {
@@ -78,6 +91,14 @@ export async function openResults(storeRoot: string): Promise<DuckDBConnection> 
       glob: `${runs}/*/metrics/*.parquet`,
       present: hasFiles(runs, (p) => /\/metrics\/[^/]+\.parquet$/.test(p)),
     },
+    reasons: {
+      glob: `${runs}/*/reasons.parquet`,
+      present: hasFiles(runs, (p) => p.endsWith("/reasons.parquet"), 1),
+    },
+    claims: {
+      glob: `${runs}/*/claims.parquet`,
+      present: hasFiles(runs, (p) => p.endsWith("/claims.parquet"), 1),
+    },
   };
   for (const [view, { glob, present }] of Object.entries(sources)) {
     const body = present ? `select * from read_parquet(${quote(glob)}, union_by_name = true)` : EMPTY[view];
@@ -88,6 +109,8 @@ export async function openResults(storeRoot: string): Promise<DuckDBConnection> 
   await connection.run(`create view latest_metrics as
     select m.*, s.run_id as latest_run_id from stages s join latest_runs r using (run_id)
     join metrics m on m.key = s.key and m.run_id = s.producer_run_id`);
+  await connection.run(`create view latest_claims as
+    select c.* from claims c join latest_runs r using (run_id)`);
   return connection;
 }
 

@@ -24,6 +24,14 @@
  * @module
  */
 import type { z } from "zod";
+import type { ClaimVerdict } from "./claims.ts";
+
+/** What a report stage knows of its pipeline (StageKind.readsPipeline). */
+export interface PipelineAbout {
+  name: string;
+  description: string;
+  article: { title: string; url: string; date?: string };
+}
 
 /** A progress update of long work: shown as a live line on a TTY and as milestone lines in logs. */
 export interface ProgressUpdate {
@@ -47,10 +55,12 @@ export interface UpstreamRecord {
   files?: Readonly<Record<string, string>>;
   /** The execution that produced the object (a cached stage keeps the record of its first execution). */
   producedBy: { runId: string; startedAt: string; durationMs: number; host: string };
+  /** The last value of each metric that execution recorded. */
+  metrics: Readonly<Record<string, number>>;
 }
 
 /** What a stage's run function receives. */
-export interface StageContext<P = unknown, I extends string = string> {
+export interface StageContext<P = unknown, I extends string = string, G extends string = string> {
   /** The stage's name inside its pipeline, e.g. "train". */
   readonly stage: string;
   readonly pipeline: string;
@@ -58,6 +68,18 @@ export interface StageContext<P = unknown, I extends string = string> {
   readonly params: P;
   /** Absolute paths of the declared inputs' output folders. Read-only. */
   readonly inputs: Readonly<Record<I, string>>;
+  /**
+   * The declared input groups (StageKind.groups): for each, upstream stage name → output folder, in
+   * the order the pipeline wired them. Read-only.
+   */
+  readonly groups: Readonly<Record<G, Readonly<Record<string, string>>>>;
+  /**
+   * The verdicts of the pipeline's claims, judged on the metrics of this stage's upstream stages.
+   * Empty unless the kind declares `readsPipeline` (report stages do).
+   */
+  readonly claims: readonly ClaimVerdict[];
+  /** The pipeline's description and article, for kinds that declare `readsPipeline`. */
+  readonly about: PipelineAbout;
   /** A fresh, empty folder. Everything written here becomes the stage's output, atomically, on success. */
   readonly outDir: string;
   /**
@@ -79,7 +101,11 @@ export interface StageContext<P = unknown, I extends string = string> {
 }
 
 /** A reusable kind of step. Pipelines instantiate kinds with params and wire their inputs. */
-export interface StageKind<S extends z.ZodType = z.ZodType, I extends string = string> {
+export interface StageKind<
+  S extends z.ZodType = z.ZodType,
+  I extends string = string,
+  G extends string = string,
+> {
   /** Stable identifier, part of the cache key: "<area>.<name>", e.g. "data.mnist", "train.gan". */
   readonly kind: string;
   /** `import.meta.url` of the module that defines `run`: the root of the code digest. */
@@ -89,6 +115,17 @@ export interface StageKind<S extends z.ZodType = z.ZodType, I extends string = s
   readonly params: S;
   /** Names of the upstream outputs that `run` reads. */
   readonly inputs: readonly I[];
+  /**
+   * Names of input groups: each is wired to any number of upstream stages (e.g. the evaluation of
+   * every variant of a pipeline), read as `ctx.groups.<name>`.
+   */
+  readonly groups?: readonly G[];
+  /**
+   * The stage shows the pipeline itself: its article, description and claims (`ctx.about`,
+   * `ctx.claims`), which then become part of its cache key, so that editing a claim re-renders the
+   * report. Report stages declare it.
+   */
+  readonly readsPipeline?: boolean;
   /**
    * Paths of the files and folders outside the store that `run` reads with these params (absolute, or
    * relative to the working directory): their contents become part of the cache key, so replacing a
@@ -109,13 +146,17 @@ export interface StageKind<S extends z.ZodType = z.ZodType, I extends string = s
    * files. Rarely needed.
    */
   readonly version?: string;
-  run(ctx: StageContext<z.output<S>, I>): Promise<void>;
+  run(ctx: StageContext<z.output<S>, I, G>): Promise<void>;
 }
 
 /** Declares a stage kind. Identity function that fixes the types of `run`'s context. */
-export function defineStage<S extends z.ZodType, const I extends string = never>(
-  def: StageKind<S, I>,
-): StageKind<S, I> {
+export function defineStage<
+  S extends z.ZodType,
+  const I extends string = never,
+  const G extends string = never,
+>(
+  def: StageKind<S, I, G>,
+): StageKind<S, I, G> {
   if (!/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/.test(def.kind)) {
     throw new Error(`Cannot define stage kind '${def.kind}': use '<area>.<name>' in lower case`);
   }

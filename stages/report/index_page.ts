@@ -14,31 +14,15 @@
  *
  * @module
  */
-import type { Article } from "../../engine/pipeline.ts";
+import type { IndexEntry } from "../../engine/publish.ts";
 import { formatNumber, formatTimestamp } from "./_format.ts";
 import { markup, raw, type SafeHtml } from "./markup.ts";
 import { documentHtml } from "./page.ts";
 
 /** Status of a pipeline's last run. */
-export type RunStatus = "ok" | "failed" | "never run";
+export type RunStatus = IndexEntry["status"];
 
-/** One pipeline on the index. */
-export interface IndexEntry {
-  /** The pipeline's CLI name, e.g. "wgan-div". */
-  name: string;
-  /** Its report page, relative to the index; default `<name>/index.html`, and no link when never run. */
-  href?: string;
-  /** One line: what it reproduces. */
-  description: string;
-  article: Article;
-  status: RunStatus;
-  /** Why the last run failed, one line; shown under the status. */
-  error?: string;
-  /** The pipeline's headline metric from its last successful run. */
-  headline?: { label: string; value: number | null; digits?: number; unit?: string };
-  /** When the last run ended (ISO time). */
-  endedAt?: string;
-}
+export type { IndexEntry };
 
 /** Options of `renderIndex`. */
 export interface IndexOptions {
@@ -70,13 +54,14 @@ export function renderIndex(entries: readonly IndexEntry[], options: IndexOption
 <td class="small"><a href="${e.article.url}">${e.article.title}</a>${date}</td>
 <td>${statusPill(e.status)}${error}</td>
 <td class="num">${headline(e.headline)}</td>
+<td class="small">${claimsCell(e.claims)}</td>
 <td class="small">${ended}</td>
 </tr>`;
   });
   const intro = options.intro ? markup`<p>${options.intro}</p>` : "";
   const list = entries.length === 0
     ? markup`<p class="muted">No pipelines yet.</p>`
-    : markup`<div class="table-wrap"><table class="index"><thead><tr><th scope="col">Pipeline</th><th scope="col">Article</th><th scope="col">Last run</th><th scope="col" class="num">Headline</th><th scope="col">Ended</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+    : markup`<div class="table-wrap"><table class="index"><thead><tr><th scope="col">Pipeline</th><th scope="col">Article</th><th scope="col">Last run</th><th scope="col" class="num">Headline</th><th scope="col">Claims</th><th scope="col">Ended</th></tr></thead><tbody>${rows}</tbody></table></div>`;
   return documentHtml(
     title,
     markup`<main>
@@ -95,6 +80,13 @@ ${list}
 function statusPill(status: RunStatus): SafeHtml {
   const kind = status === "ok" ? "ok" : status === "failed" ? "failed" : "never";
   return markup`<span class="pill ${raw(kind)}">${status}</span>`;
+}
+
+function claimsCell(t: IndexEntry["claims"]): SafeHtml {
+  if (!t || t.total === 0) return markup`<span class="muted">—</span>`;
+  const kind = t.reproduced === t.total - t.notComparable ? "ok" : "failed";
+  const extra = t.notComparable ? markup`<div class="muted">${t.notComparable} not comparable</div>` : "";
+  return markup`<span class="pill ${raw(kind)}">${t.reproduced} of ${t.total}</span> reproduced${extra}`;
 }
 
 function headline(h: IndexEntry["headline"]): SafeHtml {

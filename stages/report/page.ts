@@ -22,7 +22,9 @@
  *
  * @module
  */
+import type { ClaimVerdict } from "../../engine/claims.ts";
 import type { Article } from "../../engine/pipeline.ts";
+import { renderClaims } from "./claims_table.ts";
 import { formatNumber, formatTimestamp } from "./_format.ts";
 import { REPORT_CSS } from "./_style.ts";
 import { type Comparison, renderComparison } from "./comparison.ts";
@@ -56,6 +58,8 @@ export interface PageSpec {
   article: Article;
   /** What the article claims and what this run shows, in a sentence or two. */
   summary: string | SafeHtml;
+  /** The verdicts of the pipeline's claims (`ctx.claims`): the table right after the summary. */
+  claims?: readonly ClaimVerdict[];
   highlights?: readonly Highlight[];
   sections?: readonly Section[];
   comparison?: Comparison;
@@ -67,7 +71,7 @@ export interface PageSpec {
 /** Renders the whole page as an HTML document. */
 export function renderPage(spec: PageSpec): string {
   if (!spec.title.trim()) throw new Error("Cannot render a report page without a title");
-  const used = new Set(["comparison", "what-was-run"]);
+  const used = new Set(["claims", "comparison", "what-was-run"]);
   const sections = (spec.sections ?? []).map((s, i) => {
     const base = s.id ?? slug(s.title, i);
     let id = base;
@@ -76,7 +80,10 @@ export function renderPage(spec: PageSpec): string {
     used.add(id);
     return { ...s, id };
   });
-  const toc: { id: string; title: string }[] = sections.map(({ id, title }) => ({ id, title }));
+  const toc: { id: string; title: string }[] = [
+    ...(spec.claims ? [{ id: "claims", title: "Claims" }] : []),
+    ...sections.map(({ id, title }) => ({ id, title })),
+  ];
   if (spec.comparison) toc.push({ id: "comparison", title: "Comparison with the article" });
   if (spec.provenance) toc.push({ id: "what-was-run", title: "What was run" });
 
@@ -101,6 +108,9 @@ export function renderPage(spec: PageSpec): string {
       paragraphs(spec.summary)
     }</section>`,
   ];
+  if (spec.claims) {
+    parts.push(markup`<section id="claims">\n<h2>Claims</h2>\n${renderClaims(spec.claims)}\n</section>`);
+  }
   if (spec.highlights && spec.highlights.length > 0) parts.push(highlights(spec.highlights));
   if (nav) parts.push(nav);
   for (const s of sections) {

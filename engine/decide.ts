@@ -1,0 +1,93 @@
+/**
+ * The run-or-cache decision of one stage, shared by a real run and `--dry-run`: a dry run prints what
+ * a run would decide, so both must come from the same function.
+ *
+ * @module
+ */
+import { cacheKey, keyParts } from "./cache_key.ts";
+import { explainRun, inputSlots, type PlannedStage } from "./plan.ts";
+import type { Reason } from "./reasons.ts";
+import type { StageRow } from "./results.ts";
+import type { KeyRecord, Store } from "./store.ts";
+
+/** What to do with a stage. */
+export type Decision =
+  /** Take the output from the cache. */
+  | { action: "cached"; key: string; record: KeyRecord; reasons: Reason[] }
+  /** Execute it. The key is null only in a dry run, for a forced stage whose inputs are yet to run. */
+  | { action: "run"; key: string | null; reasons: Reason[] }
+  /** Only in a dry run: an input is yet to be computed, so the key is not known. */
+  | { action: "pending"; reasons: Reason[] };
+
+export interface DecideArgs {
+  store: Store;
+  stage: PlannedStage;
+  /** Object digest of each upstream stage that has an output by now. */
+  objects: ReadonlyMap<string, string>;
+  /** Upstream stages that executed in this run (for the early-cutoff reason). */
+  ranNow: ReadonlySet<string>;
+  /** The stage's most recent row in the pipeline's history. */
+  previous: StageRow | undefined;
+  /** Set when the stage is forced (`--force`): the reason. */
+  forced: Reason | null;
+  /** What the pipeline shows of itself (part of the key of stages that read the pipeline) and its digest. */
+  shown: { definitions: unknown; digest: string };
+}
+
+/** The slot → object digest map of `stage`'s inputs, with undefined for inputs not computed yet. */
+export function inputObjects(
+  stage: PlannedStage,
+  objects: ReadonlyMap<string, string>,
+): Record<string, string | undefined> {
+  return Object.fromEntries(inputSlots(stage).map(([slot, upstream]) => [slot, objects.get(upstream)]));
+}
+
+/** The verified key record of a cached result, or why there is none. A corrupt object is removed. */
+export async function lookupCached(
+  store: Store,
+  key: string,
+): Promise<{ record: KeyRecord } | { miss: Reason | null }> {
+  const record = store.readKey(key);
+  if (!record) return { miss: null };
+  const check = await store.verifyObject(record.object);
+  if (check.ok) return { record };
+  // Never serve a changed object: drop it and its key, and recompute.
+  await store.removeObject(record.object);
+  await store.removeKey(key);
+  return { miss: { kind: "corrupt", subject: check.problem } };
+}
+
+/** Decides whether `args.stage` runs, is cached, or (in a dry run) waits for an upstream stage. */
+export async function decide(args: DecideArgs): Promise<Decision> {
+  const { stage, previous } = args;
+  const inputs = inputObjects(stage, args.objects);
+  const pipelineDigest = stage.kind.readsPipeline ? args.shown.digest : undefined;
+  const pending = inputSlots(stage).filter(([slot]) => inputs[slot] === undefined).map(([, u]) => u);
+  if (pending.length > 0 && args.forced) return { action: "run", key: null, reasons: [args.forced] };
+  if (pending.length > 0) {
+    const unique = [...new Set(pending)];
+    return {
+      action: "pending",
+      reasons: [
+        ...(args.forced ? [args.forced] : explainRun(stage, inputs, previous, pipelineDigest)),
+        { kind: "pending", subject: unique.join(" and "), ...(unique.length > 1 ? { note: "plural" } : {}) },
+      ],
+    };
+  }
+  const known = inputs as Record<string, string>;
+  const key = cacheKey(keyParts(stage, known, args.shown.definitions));
+  if (args.forced) return { action: "run", key, reasons: [args.forced] };
+  const found = await lookupCached(args.store, key);
+  if ("record" in found) {
+    const cutoff = [...new Set(inputSlots(stage).map(([, u]) => u).filter((u) => args.ranNow.has(u)))];
+    const reasons: Reason[] = cutoff.length
+      ? [{ kind: "early-cutoff", subject: cutoff.join(", ") }]
+      : [{ kind: "cached" }];
+    return { action: "cached", key, record: found.record, reasons };
+  }
+  return {
+    action: "run",
+    key,
+    reasons: found.miss ? [found.miss] : explainRun(stage, known, previous, pipelineDigest),
+  };
+}
