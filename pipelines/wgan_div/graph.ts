@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { defineStage } from "../../engine/stage.ts";
-import type { SamplerExport } from "../../stages/train/train.ts";
+import type { SamplerExport } from "../../stages/train/export_info.ts";
 
 const channels = z.tuple([z.number().int().min(1), z.number().int().min(1)]);
 

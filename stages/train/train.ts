@@ -14,7 +14,7 @@
  * - Snapshots of the exported model's weights every `snapshotEvery` steps (step 0 included), for
  *   evaluation over the course of training.
  * - Export: when the graph stage wrote export.onnx (a model whose weights are inputs) and export.json
- *   ({@link ExportInfo}: a sampler or a feature extractor), the trained weights are baked into
+ *   (export_info.ts: a sampler or a feature extractor), the trained weights are baked into
  *   model.onnx, a standalone model any ONNX runtime can load.
  *
  * Output: final.safetensors (all parameters), metrics.parquet, snapshots/step-NNNNNN.safetensors,
@@ -26,6 +26,7 @@ import { z } from "zod";
 import { defineStage } from "../../engine/stage.ts";
 import { transformSchema } from "../data/transforms.ts";
 import { loadCheckpoint, type LoopState, type MetricRow, saveCheckpoint } from "./checkpoint.ts";
+import { readExport } from "./export_info.ts";
 import { fillNoise } from "./noise.ts";
 
 const every = z.number().int().min(0);
@@ -77,47 +78,6 @@ export const trainParams = z.object({
 });
 
 export type TrainParams = z.output<typeof trainParams>;
-
-/**
- * What a graph stage may write beside the train step (export.json, with export.onnx: the model to
- * publish, its weights as graph inputs). The training stage bakes the trained weights into it.
- */
-export type ExportInfo = SamplerExport | FeaturesExport;
-
-/** A generator: noise in, samples out. */
-export interface SamplerExport {
-  role: "sampler";
-  /** Noise input name and shape, e.g. "z", [64, 100]. */
-  input: string;
-  inputShape: number[];
-  noise: "normal" | "uniform";
-  output: string;
-  /** Shape of one sample, e.g. [1, 28, 28], and the range of its values. */
-  sampleShape: number[];
-  range: [number, number];
-  /** Prefix of the parameter names the model takes as inputs, e.g. "generator/". */
-  paramPrefix: string;
-  /**
-   * Take the weights from carried state named `<weightsFrom><param name>` instead of the parameters
-   * themselves, e.g. "ema/" for an exponential moving average kept by the train step.
-   */
-  weightsFrom?: string;
-}
-
-/** A classifier: images in, logits and penultimate features out (for classifier-FID). */
-export interface FeaturesExport {
-  role: "features";
-  input: string;
-  /** [batch, channels, height, width]. */
-  inputShape: number[];
-  /** The value range the classifier was trained on, e.g. [0, 1]. */
-  inputRange: [number, number];
-  logits: string;
-  features: string;
-  featureDim: number;
-  classes: number;
-  paramPrefix: string;
-}
 
 const snapshotName = (step: number) => `step-${String(step).padStart(6, "0")}.safetensors`;
 
@@ -338,12 +298,3 @@ export const train = defineStage({
     await runner.release();
   },
 });
-
-/** The graph's export description, or null when it has none. */
-export async function readExport(dir: string): Promise<ExportInfo | null> {
-  try {
-    return JSON.parse(await Deno.readTextFile(`${dir}/export.json`)) as ExportInfo;
-  } catch {
-    return null;
-  }
-}
