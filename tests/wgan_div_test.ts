@@ -34,8 +34,11 @@ Deno.test("wgan-div runs end to end and its report shows plots, samples and both
   const html = await Deno.readTextFile(page);
   assert.match(html, /classifier-FID/);
   assert.match(html, /untrained generator \(step 0\)/);
-  const seen = await browserCheck(page);
+  // 1280 px: a common laptop width, at which no table may be cut.
+  const seen = await browserCheck(page, { viewport: { width: 1280, height: 900 } });
   assert.equal(seen.title, "WGAN-div on MNIST");
+  assert.equal(seen.headings[1], "Claims", "the report opens with its claims");
+  assert.deepEqual(seen.cutTables, []);
   assert.deepEqual(seen.consoleErrors, []);
   assert.deepEqual(seen.failedRequests, []);
   assert.ok(seen.plots.length >= 3 && seen.plots.every((p) => p.rendered), JSON.stringify(seen.plots));
@@ -58,6 +61,13 @@ Deno.test("wgan-div runs end to end and its report shows plots, samples and both
   // The metric itself: real training images against test images score near zero, noise far away.
   assert.ok(fid.train_vs_test_fid! < fid.noise_fid! / 20, JSON.stringify(fid));
   assert.ok(fid.train_vs_test_fid! < fid.untrained_fid! / 20, JSON.stringify(fid));
+
+  const claims = await cli(store, "claims", "wgan-div");
+  assert.equal(claims.code, 0, claims.stderr);
+  for (const id of ["fid-below-untrained", "fid-below-noise", "all-classes", "not-memorised", "paper-fid"]) {
+    assert.match(claims.stdout, new RegExp(`[✓✗○] ${id}`));
+  }
+  assert.match(claims.stdout, /○ paper-fid\s+not comparable: no Inception weights offline/);
 });
 
 Deno.test("wgan-div: a second run executes nothing; a new train.steps reruns training and what follows only", async () => {

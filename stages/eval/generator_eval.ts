@@ -292,6 +292,9 @@ export const generatorEval = defineStage({
       noise_fid: noise.fid,
       train_vs_test_fid: trainVsTest.fid,
       classifier_accuracy: testAccuracy,
+      classes: classifier.classes,
+      nearest_samples: evaluation.nearest.samples,
+      nearest_test: evaluation.nearest.testImages,
     });
     writeMetricsParquet(`${ctx.outDir}/eval_metrics.parquet`, rows);
     await Deno.writeTextFile(`${ctx.outDir}/eval.json`, JSON.stringify(evaluation, null, 1));

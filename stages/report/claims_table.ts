@@ -38,12 +38,16 @@ export function renderClaims(verdicts: readonly ClaimVerdict[]): SafeHtml {
     const differs = v.differs ? markup`<div class="small muted">Differs: ${v.differs}</div>` : "";
     return markup`<tr id="claim-${v.id}">
 <td><span class="pill ${raw(PILL[v.verdict])}">${v.verdict}</span></td>
-<td>${v.claim}<div class="small muted mono">${v.id}</div>${differs}</td>
-<td class="num">${formatNumber(v.ours)}<div class="small muted">${v.oursFrom}</div></td>
-<td class="num">${formatNumber(v.reference)}<div class="small muted">${v.referenceSource}</div></td>
-<td class="small">${v.rule}<div class="muted">${v.detail}</div></td>
+<td class="claim-text">${v.claim}<div class="small muted mono">${v.id}</div>${differs}</td>
+<td class="value"><span class="figure">${
+      formatNumber(v.ours)
+    }</span><div class="small muted">${v.oursFrom}</div></td>
+<td class="value"><span class="figure">${
+      formatNumber(v.reference)
+    }</span><div class="small muted">${v.referenceSource}</div></td>
+<td class="check small">${v.rule}<div class="muted">${v.detail}</div></td>
 </tr>`;
   });
   return markup`<p class="claims-tally"><strong>${tallyText(tallyClaims(verdicts))}</strong> in this run.</p>
-<div class="table-wrap"><table class="claims"><thead><tr><th scope="col">Verdict</th><th scope="col">Claim</th><th scope="col" class="num">Ours</th><th scope="col" class="num">Reference</th><th scope="col">Check</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+<div class="table-wrap"><table class="claims"><thead><tr><th scope="col">Verdict</th><th scope="col">Claim</th><th scope="col" class="value">Ours</th><th scope="col" class="value">Reference</th><th scope="col">Check</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }

@@ -90,7 +90,12 @@ function runtimeText(runtime: Readonly<Record<string, string>>): string {
 function paramsCell(params: unknown): SafeHtml | string {
   const entries = flatten(params, "");
   if (entries.length === 0) return markup`<span class="muted">—</span>`;
-  const chips = markup`<div class="params">${entries.map(([k, v]) => markup`<code>${k}=${v}</code>`)}</div>`;
+  // A long value (a report's prose, a list) is cut in the chip and kept whole in its tooltip.
+  const chip = ([k, v]: [string, string]) =>
+    v.length > 40
+      ? markup`<code title="${v}">${k}=${v.slice(0, 39)}…</code>`
+      : markup`<code>${k}=${v}</code>`;
+  const chips = markup`<div class="params">${entries.map(chip)}</div>`;
   if (entries.length <= 6) return chips;
   return markup`<details><summary>${entries.length} params</summary>${chips}</details>`;
 }

@@ -8,32 +8,7 @@
  */
 import { z } from "zod";
 import { defineStage } from "../../engine/stage.ts";
-
-const metricRef = z.object({ stage: z.string(), metric: z.string() }).strict();
-
-/** A comparison row: ours is a template of params and metrics (from_run.ts), the reference a value. */
-export const comparisonRowSchema = z.object({
-  quantity: z.string(),
-  ours: z.string(),
-  reference: z.union([z.number(), z.string(), z.null()]),
-  source: z.string().optional(),
-  note: z.string().optional(),
-  digits: z.number().int().min(0).optional(),
-  lowerIsBetter: z.boolean().optional(),
-}).strict();
-
-export const comparisonSchema = z.object({
-  rows: z.array(comparisonRowSchema).default([]),
-  /** What differs between our setup and the article's. */
-  note: z.string(),
-}).strict();
-
-export const highlightSchema = z.object({
-  label: z.string(),
-  ours: metricRef,
-  digits: z.number().int().min(0).optional(),
-  note: z.string().optional(),
-}).strict();
+import { comparisonSchema, highlightSchema } from "./report_params.ts";
 
 /** `o` without its undefined fields (zod's optional outputs), for exact optional property types. */
 function dropUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
