@@ -255,25 +255,21 @@ function emptySummary(pipeline: string, paramSet: string): RunSummary {
   };
 }
 
-async function realRun(options: RunOptions, prepared: Prepared, t0: number): Promise<RunSummary> {
+/** A new run's record, written with its pointers and active marker (under the store lock, against gc). */
+async function startRun(
+  options: RunOptions,
+  prepared: Prepared,
+  out: (line: string) => void,
+  style: Style,
+): Promise<RunRecord> {
   const { store, pipeline } = options;
-  const style = options.style ?? makeStyle(false);
-  const out = options.out ?? ((line: string) => console.log(line));
-  const board = options.board ?? new ProgressBoard({ style });
-  const verbose = options.verbose ?? false;
-  const { plan, paramSet } = prepared;
-  const pad = padder(plan);
-  const summary = emptySummary(pipeline.name, paramSet);
-
   await store.cleanLeftovers();
   await recoverDeadRuns(store);
   const me = currentProcess();
-  const runId = newRunId();
-  summary.runId = runId;
   const run: RunRecord = {
-    runId,
+    runId: newRunId(),
     pipeline: pipeline.name,
-    paramSet,
+    paramSet: prepared.paramSet,
     pipelineParams: prepared.pipelineParams,
     status: "running",
     startedAt: new Date().toISOString(),
@@ -297,7 +293,7 @@ async function realRun(options: RunOptions, prepared: Prepared, t0: number): Pro
   };
   {
     // The store lock only orders run starts against gc: gc never sweeps while a run is active.
-    using _storeLock = await lock(store.lockPath("store"), `run ${runId}: starting`, {
+    using _storeLock = await lock(store.lockPath("store"), `run ${run.runId}: starting`, {
       onWait: (h) => out(style.dim(`waiting for pid ${h.pid} (${h.purpose})…`)),
     });
     run.previousRunId = readPointer(store, pipeline.name)?.runId ?? null;
@@ -305,19 +301,16 @@ async function realRun(options: RunOptions, prepared: Prepared, t0: number): Pro
     await markActive(store, run);
   }
   await writePointers(store, run);
-  Deno.mkdirSync(`${runDir(store, runId)}/logs`, { recursive: true });
-  out(`${style.bold(pipeline.name)} · param set ${paramSet} · run ${runId}`);
+  Deno.mkdirSync(`${runDir(store, run.runId)}/logs`, { recursive: true });
+  out(`${style.bold(pipeline.name)} · param set ${prepared.paramSet} · run ${run.runId}`);
+  return run;
+}
 
-  const objects = new Map<string, string>();
-  const records = new Map<string, KeyRecord>();
-  const ranNow = new Set<string>();
-  const failed = new Set<string>();
-  const rows: StageRow[] = [];
-  let interrupted = false;
-
-  const baseRow = (s: PlannedStage): StageRow => ({
-    runId,
-    pipeline: pipeline.name,
+/** The row of a stage in `run` before anything is known of it. */
+function stageRow(run: RunRecord, s: PlannedStage, pipelineDigest: string): StageRow {
+  return {
+    runId: run.runId,
+    pipeline: run.pipeline,
     stage: s.name,
     kind: s.kind.kind,
     key: null,
@@ -328,7 +321,7 @@ async function realRun(options: RunOptions, prepared: Prepared, t0: number): Pro
     startedAt: null,
     endedAt: null,
     durationMs: null,
-    host: me.host,
+    host: run.host,
     codeDigest: s.code.digest,
     codeFiles: s.code.files,
     params: s.params,
@@ -337,8 +330,32 @@ async function realRun(options: RunOptions, prepared: Prepared, t0: number): Pro
     ...(s.files ? { files: s.files } : {}),
     producerRunId: null,
     error: null,
-    ...(s.kind.readsPipeline ? { pipelineDigest: prepared.shown.digest } : {}),
-  });
+    ...(s.kind.readsPipeline ? { pipelineDigest } : {}),
+  };
+}
+
+async function realRun(options: RunOptions, prepared: Prepared, t0: number): Promise<RunSummary> {
+  const { store, pipeline } = options;
+  const style = options.style ?? makeStyle(false);
+  const out = options.out ?? ((line: string) => console.log(line));
+  const board = options.board ?? new ProgressBoard({ style });
+  const verbose = options.verbose ?? false;
+  const { plan, paramSet } = prepared;
+  const pad = padder(plan);
+  const summary = emptySummary(pipeline.name, paramSet);
+
+  const run = await startRun(options, prepared, out, style);
+  const runId = run.runId;
+  summary.runId = runId;
+
+  const objects = new Map<string, string>();
+  const records = new Map<string, KeyRecord>();
+  const ranNow = new Set<string>();
+  const failed = new Set<string>();
+  const rows: StageRow[] = [];
+  let interrupted = false;
+
+  const baseRow = (s: PlannedStage) => stageRow(run, s, prepared.shown.digest);
   const finishRow = (row: StageRow) => {
     rows.push(row);
     appendStageRow(store, row);
