@@ -16,8 +16,9 @@
  * const x = Float32Array.of(0, 0, 0, 1, 1, 0, 1, 1), y = Int32Array.of(0, 1, 1, 0); // XOR, one batch
  * const runner = await TrainRunner.create(trainStep, { seed: 0 });
  * const first = await runner.step({ x, y }); // one step: { loss, accuracy }
- * const x8 = Float32Array.from({ length: 64 }, (_, i) => x[i % 8]!), y8 = Int32Array.from({ length: 32 }, (_, i) => y[i % 4]!);
- * const ms = await runner.steps({ x: x8, y: y8 }, 8); // 8 fused steps on 8 batches stacked
+ * const x8 = Float32Array.from({ length: 64 }, (_, i) => x[i % 8]!); // 8 batches stacked
+ * const y8 = Int32Array.from({ length: 32 }, (_, i) => y[i % 4]!);
+ * const ms = await runner.steps({ x: x8, y: y8 }, 8); // 8 fused steps
  * assert.ok(ms.loss![7]! < first.loss!);
  * const checkpoint = runner.state(); // named typed arrays, ready to write to a file
  * const resumed = await TrainRunner.create(trainStep, { seed: 0, state: checkpoint });

@@ -11,7 +11,9 @@
  *
  * const train = await Deno.makeTempDir(); // stands for ctx.inputs.train, where training wrote its metrics
  * writeMetricsParquet(`${train}/metrics.parquet`, [
- *   { step: 0, name: "loss_d", value: 1.5 }, { step: 0, name: "lr", value: 2e-4 }, { step: 100, name: "loss_g", value: 0.25 },
+ *   { step: 0, name: "loss_d", value: 1.5 },
+ *   { step: 0, name: "lr", value: 2e-4 },
+ *   { step: 100, name: "loss_g", value: 0.25 },
  * ]);
  * const rows = await sqlTable(
  *   "SELECT step, name, value FROM metrics WHERE name IN ('loss_d', 'loss_g') ORDER BY step",
