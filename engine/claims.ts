@@ -9,7 +9,8 @@
  *
  * @example
  * ```ts
- * import type { ClaimDef } from "./claims.ts";
+ * import assert from "node:assert/strict";
+ * import { type ClaimDef, evaluateClaims } from "./claims.ts";
  *
  * const fano: ClaimDef = {
  *   id: "protein-fano",
@@ -18,6 +19,10 @@
  *   reference: { value: 2.25, source: "analytic (two-stage gene expression)" },
  *   check: { kind: "near", sigmas: 4, stderr: { stage: "summarize", metric: "protein_fano_se" } },
  * };
+ * // The engine looks the metrics up in the run's records; here, a run that measured 2.229 ± 0.031.
+ * const measured: Record<string, number> = { protein_fano: 2.229, protein_fano_se: 0.031 };
+ * const [fanoVerdict] = evaluateClaims([fano], (ref) => measured[ref.metric] ?? { missing: ref.metric });
+ * assert.equal(fanoVerdict?.verdict, "reproduced");
  * ```
  *
  * @module

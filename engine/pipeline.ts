@@ -4,6 +4,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { definePipeline, use } from "./pipeline.ts";
+ * import { exact } from "../pipelines/gillespie/exact.ts";
+ * import { report } from "../pipelines/gillespie/report.ts";
+ * import { simulate } from "../pipelines/gillespie/simulate.ts";
+ * import { summarize } from "../pipelines/gillespie/summarize.ts";
+ *
  * export const pipeline = definePipeline({
  *   name: "gillespie",
  *   description: "Gillespie simulation of two-stage gene expression vs the analytic answer",
@@ -11,10 +19,13 @@
  *   params: z.object({ scale: z.enum(["small", "full"]).default("small") }).strict(),
  *   stages: (p) => ({
  *     simulate: use(simulate, { params: { trajectories: p.scale === "full" ? 512 : 64 } }),
- *     summarize: use(summarize, { inputs: { simulation: "simulate" } }),
+ *     exact: use(exact),
+ *     summarize: use(summarize, { inputs: { simulation: "simulate", exact: "exact" } }),
+ *     report: use(report, { inputs: { summary: "summarize" } }),
  *   }),
  *   report: "report",
  * });
+ * assert.equal(pipeline.stages({ scale: "full" }).simulate?.params.trajectories, 512);
  * ```
  *
  * @module
@@ -97,6 +108,7 @@ export const VARIANT_SEPARATOR = "@";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { defineStage } from "./stage.ts";
  * import { use, variants } from "./pipeline.ts";
@@ -114,7 +126,8 @@ export const VARIANT_SEPARATOR = "@";
  * const stages = variants({ weak: { lambda: 1 }, strong: { lambda: 10 } }, (v) => ({
  *   fit: use(fit, { params: v }),
  * }));
- * console.assert(Object.keys(stages).join(" ") === "fit@weak fit@strong");
+ * assert.deepEqual(Object.keys(stages), ["fit@weak", "fit@strong"]);
+ * assert.equal(stages["fit@strong"]?.params.lambda, 10);
  * ```
  */
 export function variants<V>(

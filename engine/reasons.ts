@@ -6,10 +6,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { reasonText } from "./reasons.ts";
  *
  * const text = reasonText([{ kind: "params", subject: "train.steps", before: "100", after: "120" }]);
- * console.assert(text === "params changed: train.steps 100 → 120");
+ * assert.equal(text, "params changed: train.steps 100 → 120");
  * ```
  *
  * @module

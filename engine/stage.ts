@@ -9,6 +9,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { defineStage } from "./stage.ts";
+ * import { runStageForTest } from "./testing.ts";
+ *
  * export const simulate = defineStage({
  *   kind: "gillespie.simulate",
  *   module: import.meta.url,
@@ -19,6 +24,9 @@
  *     await Deno.writeTextFile(`${ctx.outDir}/x.json`, JSON.stringify(ctx.params));
  *   },
  * });
+ * const { outDir } = await runStageForTest(simulate, { params: { seed: 7 } }); // as the engine would run it
+ * assert.equal(await Deno.readTextFile(`${outDir}/x.json`), '{"seed":7}');
+ * await Deno.remove(outDir, { recursive: true });
  * ```
  *
  * @module
@@ -137,7 +145,21 @@ export interface StageKind<
    *
    * @example
    * ```ts
-   * externalFiles: (p) => [p.trainImages, p.trainLabels],
+   * import assert from "node:assert/strict";
+   * import { z } from "zod";
+   * import { defineStage } from "./stage.ts";
+   *
+   * const mnist = defineStage({
+   *   kind: "data.example-mnist",
+   *   module: import.meta.url,
+   *   description: "reads the dataset's two files",
+   *   params: z.object({ trainImages: z.string(), trainLabels: z.string() }).strict(),
+   *   inputs: [],
+   *   externalFiles: (p) => [p.trainImages, p.trainLabels],
+   *   async run() {},
+   * });
+   * const files = mnist.externalFiles!({ trainImages: "/data/images.gz", trainLabels: "/data/labels.gz" });
+   * assert.deepEqual(files, ["/data/images.gz", "/data/labels.gz"]);
    * ```
    */
   externalFiles?(params: z.output<S>): string[];

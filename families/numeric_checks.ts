@@ -6,6 +6,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { defineStage } from "../engine/stage.ts";
  * import { use } from "../engine/pipeline.ts";
@@ -36,6 +37,9 @@
  *     check: { kind: "near", abs: 0 },
  *   }],
  * });
+ * const stages = pipeline.stages({ scale: "small" }); // the family adds the report, over every stage
+ * assert.deepEqual(Object.keys(stages), ["square", "report"]);
+ * assert.deepEqual(stages.report?.groups.sections, ["square"]);
  * ```
  *
  * @module

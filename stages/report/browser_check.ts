@@ -9,8 +9,22 @@
  *
  * @example
  * ```ts
- * const seen = await browserCheck("reports/wgan-div/index.html", { screenshotPath: "/tmp/wgan-div.png" });
+ * import assert from "node:assert/strict";
+ * import { figure } from "./blocks.ts";
+ * import { browserCheck } from "./browser_check.ts";
+ * import { renderPage } from "./page.ts";
+ * import { linePlot } from "./svg_plot.ts";
+ *
+ * const dir = await Deno.makeTempDir(); // a tiny report stands in for reports/wgan-div/index.html
+ * const losses = [{ name: "loss", x: [0, 1, 2], y: [1, 0.5, 0.2] }];
+ * await Deno.writeTextFile(`${dir}/index.html`, renderPage({
+ *   title: "Tiny report", article: { title: "An article", url: "https://example.org" }, summary: "One plot.",
+ *   sections: [{ title: "Training", body: figure(linePlot(losses, { title: "Losses" })) }],
+ * }));
+ * const seen = await browserCheck(`${dir}/index.html`, { screenshotPath: `${dir}/page.png` });
  * if (seen.consoleErrors.length > 0 || seen.plots.some((p) => !p.rendered)) throw new Error("Broken report");
+ * assert.deepEqual(seen.plots.map((p) => p.label), ["Losses"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

@@ -6,6 +6,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderClaims } from "./claims_table.ts";
  *
  * const html = renderClaims([{
@@ -14,7 +15,7 @@
  *   rule: "within 4 standard errors", detail: "|2.229 − 2.25| = 0.021 ≤ 0.124 (4 × s.e. 0.031)",
  *   differs: null,
  * }]);
- * console.assert(String(html).includes("1 of 1 claim reproduced"));
+ * assert.ok(String(html).includes("1 of 1 claim reproduced"));
  * ```
  *
  * @module

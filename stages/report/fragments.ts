@@ -6,7 +6,8 @@
  *
  * @example
  * ```ts
- * import { writeReportSections } from "./fragments.ts";
+ * import assert from "node:assert/strict";
+ * import { readReportSections, renderFragments, writeReportSections } from "./fragments.ts";
  *
  * const outDir = await Deno.makeTempDir();
  * await writeReportSections(outDir, [{
@@ -21,6 +22,9 @@
  *     { kind: "table", rows: [{ n: 2, error: 1e-16 }], columns: ["n", { key: "error", significant: 2 }] },
  *   ],
  * }]);
+ * const [section] = await readReportSections(outDir); // what the report stage does with it
+ * const html = (await renderFragments(outDir, section!.fragments)).join("\n");
+ * assert.ok(html.includes("<svg") && html.includes("<table"));
  * await Deno.remove(outDir, { recursive: true });
  * ```
  *

@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fillTemplate } from "./from_run.ts";
  *
  * const upstream = [{
@@ -12,8 +13,8 @@
  *   params: { k: 2, p: 6 }, runtime: {},
  *   producedBy: { runId: "r", startedAt: "", durationMs: 0, host: "h" }, metrics: { params: 372738 },
  * }];
- * console.assert(fillTemplate("k = {graph.k}, p = {graph.p}", upstream) === "k = 2, p = 6");
- * console.assert(fillTemplate("{graph:params}", upstream) === 372738);
+ * assert.equal(fillTemplate("k = {graph.k}, p = {graph.p}", upstream), "k = 2, p = 6");
+ * assert.equal(fillTemplate("{graph:params}", upstream), 372738);
  * ```
  *
  * @module

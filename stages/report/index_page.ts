@@ -4,12 +4,20 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderIndex } from "./index_page.ts";
+ *
+ * const article = { title: "WGAN-div：一个默默无闻的WGAN填坑者", url: "https://kexue.fm/archives/6139" };
+ * const other = { title: "GAN-QP", url: "https://kexue.fm/archives/6163" };
  * const page = renderIndex([
  *   { name: "wgan-div", description: "WGAN-div on MNIST", article, status: "ok",
  *     headline: { label: "classifier-FID", value: 12.7, digits: 1 }, endedAt: "2025-11-22T00:45:37Z" },
  *   { name: "gan-qp", description: "GAN-QP on MNIST", article: other, status: "never run" },
  * ]);
- * await Deno.writeTextFile("reports/index.html", page);
+ * assert.ok(page.includes('href="wgan-div/index.html"') && page.includes("12.7"));
+ * const reports = await Deno.makeTempDir(); // the engine writes reports/index.html
+ * await Deno.writeTextFile(`${reports}/index.html`, page);
+ * await Deno.remove(reports, { recursive: true });
  * ```
  *
  * @module

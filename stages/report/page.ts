@@ -8,16 +8,25 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { figure } from "./blocks.ts";
+ * import { renderPage } from "./page.ts";
+ * import { linePlot } from "./svg_plot.ts";
+ *
+ * const series = [{ name: "loss_d", x: [0, 1000, 2000], y: [1.2, 0.3, 0.25] }];
  * const page = renderPage({
  *   title: "WGAN-div on MNIST",
  *   article: { title: "WGAN-div：一个默默无闻的WGAN填坑者", url: "https://kexue.fm/archives/6139", date: "2018-11-07" },
  *   summary: "A gradient penalty with k = 2, p = 6 trains a GAN without a Lipschitz constraint.",
  *   highlights: [{ label: "classifier-FID", value: 12.3, digits: 1 }],
  *   sections: [{ title: "Training", body: [figure(linePlot(series, { title: "Losses" }))] }],
- *   comparison: { rows: [...], note: "..." },
- *   provenance: { upstream: ctx.upstream, device: "CPU" },
+ *   comparison: { rows: [{ quantity: "classifier-FID", ours: 12.3, reference: null }], note: "MNIST, not CelebA." },
+ *   provenance: { upstream: [], device: "CPU" }, // a report stage passes ctx.upstream
  * });
- * await Deno.writeTextFile(`${ctx.outDir}/index.html`, page);
+ * assert.ok(page.startsWith("<!doctype html>") && page.includes('<section id="comparison">'));
+ * const outDir = await Deno.makeTempDir(); // a report stage writes into its ctx.outDir
+ * await Deno.writeTextFile(`${outDir}/index.html`, page);
+ * await Deno.remove(outDir, { recursive: true });
  * ```
  *
  * @module

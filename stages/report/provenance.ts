@@ -6,7 +6,18 @@
  *
  * @example
  * ```ts
- * renderProvenance({ upstream: ctx.upstream, device: "CPU (2 cores)", runId, command: "deno task run wgan-div" });
+ * import assert from "node:assert/strict";
+ * import type { UpstreamRecord } from "../../engine/stage.ts";
+ * import { renderProvenance } from "./provenance.ts";
+ *
+ * const runId = "20251122-004537-1a2b";
+ * const upstream: UpstreamRecord[] = [{ // ctx.upstream of the report stage: here one stage of this run
+ *   stage: "train", kind: "train.gan", key: "a".repeat(64), object: "b".repeat(64), codeDigest: "c".repeat(64),
+ *   codeFiles: ["stages/train/train.ts"], params: { steps: 2000 }, runtime: { deno: "2.9.6" },
+ *   producedBy: { runId, startedAt: "2025-11-22T00:44:36Z", durationMs: 61_000, host: "box" }, metrics: {},
+ * }];
+ * const html = renderProvenance({ upstream, device: "CPU (2 cores)", runId, command: "deno task run wgan-div" });
+ * assert.ok(String(html).includes("1 ran in this run, 0 cached"));
  * ```
  *
  * @module

@@ -10,10 +10,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { linePlot, seriesFromRows } from "./svg_plot.ts";
+ *
  * const rows = [{ step: 0, name: "loss_d", value: 1.2 }, { step: 100, name: "loss_d", value: 0.4 }];
  * const svg = linePlot(seriesFromRows(rows, { x: "step", y: "value", by: "name" }), {
  *   title: "Critic loss", xLabel: "step", yLabel: "loss", smooth: 20,
  * });
+ * assert.ok(svg.startsWith("<svg") && svg.includes("Critic loss"));
  * ```
  *
  * @module
