@@ -8,14 +8,15 @@ import { parseArgs } from "node:util";
 import { tallyClaims, tallyText, type Verdict } from "./claims.ts";
 import { collectGarbage } from "./gc.ts";
 import { readPointer, readRun } from "./history.ts";
-import { ParamError, parseOverrides } from "./params.ts";
+import { ParamError, parseOverrides, resolveParams } from "./params.ts";
 import { dataDir, PROJECT_ROOT, reportsDir } from "./paths.ts";
 import { PlanError } from "./plan.ts";
 import { formatDuration, makeStyle, ProgressBoard, type Style, wantColor } from "./progress.ts";
-import { publishRun } from "./publish.ts";
+import { publishRun, publishSweep } from "./publish.ts";
 import { loadPipeline, pipelineNames, UnknownPipelineError } from "./registry.ts";
 import { runPipeline } from "./runner.ts";
 import { Store } from "./store.ts";
+import type { SweepRow } from "./sweep.ts";
 
 const HELP: Record<string, string> = {
   main: `Reproduces ML articles as cached pipelines.
@@ -27,6 +28,8 @@ Commands:
   status [PIP…]    what would run next, and the last run
   list             pipelines, what they reproduce, their last result
   claims [PIP…]    what each article claims, and whether the last run reproduced it
+  runs             recent runs: headline, claims, duration
+  diff A B         two runs side by side: params, stages, metrics, claims
   query "SQL"      SQL over every run, stage, param, metric and claim
   gc               delete cached outputs that no latest run needs
 
@@ -47,18 +50,46 @@ Options:
   --data-dir DIR    the store (default: data/, or $REPRO_DATA_DIR)
   --reports-dir DIR where reports are published (default: reports/, or $REPRO_REPORTS_DIR)
 
+  --sweep KEY=V1,V2 run the pipeline once per value (repeat for a cross product); stages
+                    whose key is the same across points execute once
+  --sweep-file F    points from a file: a JSON list of {KEY: VALUE} objects, or one point per
+                    line as KEY=VALUE KEY=VALUE
+  --jobs N          with a sweep: run N points at once, each with its share of the cores
+  --all             run every pipeline's default config, then print one table
+  --threads N       CPU threads each stage may use (default: all cores)
+
 Examples:
   deno task run wgan-div
   deno task run wgan-div --set train.steps=500 --dry-run
-  deno task run gillespie --force simulate`,
+  deno task run gillespie --force simulate
+  deno task run gillespie --sweep simulate.seed=1,2 --sweep simulate.trajectories=16,32 --jobs 2`,
   status: `Usage: deno task status [PIPELINE…] [--data-dir DIR]
 
 For each pipeline (all by default): its last run, and what a run with default params would execute
-now and why.`,
+now and why; then the store's size, by pipeline and by stage kind.`,
   list: `Usage: deno task list [--data-dir DIR]
 
 Lists the pipelines, the article each reproduces, and the result of its last run (its headline
 and how many of the article's claims it reproduced).`,
+  runs: `Usage: deno task runs [--pipeline P] [--sweep ID] [--limit N] [--data-dir DIR]
+
+Lists recent runs, newest first: status, headline metric, claims reproduced, duration, and how many
+stages ran or came from the cache.
+
+Examples:
+  deno task runs
+  deno task runs --pipeline gillespie --limit 5`,
+  diff: `Usage: deno task diff A B [--all] [--data-dir DIR]
+
+Compares two runs: the params that differ, each stage (ran or cached, key, same output or not), the
+last value of every metric side by side with the difference, and the claims' verdicts. A and B are
+run ids (deno task runs lists them), latest, latest~N (N runs before the latest), a pipeline name
+(its latest run) or a param set. With one of them a run id, latest means the latest of its pipeline.
+--all shows the metrics that are equal too.
+
+Examples:
+  deno task diff latest latest~1
+  deno task diff gillespie latest~1`,
   claims: `Usage: deno task claims [PIPELINE…] [--data-dir DIR]
 
 For each pipeline (all by default): each claim it checks, with the verdict of its last run
@@ -117,23 +148,8 @@ function storeFrom(flag: unknown): Store {
   return Store.open(dataDir(typeof flag === "string" ? flag : undefined));
 }
 
-async function cmdRun(args: string[], style: Style): Promise<number> {
-  const { values, positionals } = parse("run", args, {
-    set: { type: "string", multiple: true },
-    "dry-run": { type: "boolean" },
-    force: { type: "string", multiple: true },
-    "keep-going": { type: "boolean" },
-    verbose: { type: "boolean", short: "v" },
-    "data-dir": { type: "string" },
-    "reports-dir": { type: "string" },
-  });
-  if (values.help) return (console.log(HELP.run), 0);
-  if (positionals.length !== 1) {
-    throw new UsageError(`Expected one pipeline name, got ${positionals.length}.\n\n${HELP.run}`);
-  }
-  const pipeline = await loadPipeline(PROJECT_ROOT, positionals[0]!);
-  const store = storeFrom(values["data-dir"]);
-  const reports = reportsDir(typeof values["reports-dir"] === "string" ? values["reports-dir"] : undefined);
+/** Runs `body` with an AbortSignal that the first Ctrl-C or SIGTERM aborts (a second one quits at once). */
+async function withInterrupts<T>(style: Style, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = () => {
@@ -144,11 +160,66 @@ async function cmdRun(args: string[], style: Style): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
+    return await body(controller.signal);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+const RUN_OPTIONS: OptionSpec = {
+  set: { type: "string", multiple: true },
+  "dry-run": { type: "boolean" },
+  force: { type: "string", multiple: true },
+  "keep-going": { type: "boolean" },
+  verbose: { type: "boolean", short: "v" },
+  sweep: { type: "string", multiple: true },
+  "sweep-file": { type: "string" },
+  jobs: { type: "string" },
+  all: { type: "boolean" },
+  threads: { type: "string" },
+  // Set by a sweep for its points; not for users.
+  "sweep-id": { type: "string" },
+  "no-publish": { type: "boolean" },
+  "data-dir": { type: "string" },
+  "reports-dir": { type: "string" },
+};
+
+function positiveInt(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`--${flag} takes a whole number ≥ 1, got '${value}'`);
+  }
+  return n;
+}
+
+async function cmdRun(args: string[], style: Style): Promise<number> {
+  const { values, positionals } = parse("run", args, RUN_OPTIONS);
+  if (values.help) return (console.log(HELP.run), 0);
+  const store = storeFrom(values["data-dir"]);
+  const reports = reportsDir(typeof values["reports-dir"] === "string" ? values["reports-dir"] : undefined);
+  if (values.all) {
+    if (positionals.length > 0) {
+      throw new UsageError(`--all runs every pipeline: name none (got ${positionals.join(" ")})`);
+    }
+    return await runAll(store, reports, style, values);
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(`Expected one pipeline name, got ${positionals.length}.\n\n${HELP.run}`);
+  }
+  const pipeline = await loadPipeline(PROJECT_ROOT, positionals[0]!);
+  const sets = (values.set as string[] | undefined) ?? [];
+  if ((values.sweep as string[] | undefined)?.length || values["sweep-file"]) {
+    return await runSweepCommand(store, reports, style, pipeline.name, positionals[0]!, values, sets);
+  }
+  const threads = positiveInt("threads", values.threads);
+  return await withInterrupts(style, async (signal) => {
     const summary = await runPipeline({
       store,
       root: PROJECT_ROOT,
       pipeline,
-      overrides: parseOverrides((values.set as string[] | undefined) ?? []),
+      overrides: parseOverrides(sets),
       force: (values.force as string[] | undefined) ?? [],
       dryRun: Boolean(values["dry-run"]),
       keepGoing: Boolean(values["keep-going"]),
@@ -156,8 +227,11 @@ async function cmdRun(args: string[], style: Style): Promise<number> {
       argv: ["run", ...args],
       style,
       board: new ProgressBoard({ style }),
-      signal: controller.signal,
+      signal,
+      ...(threads ? { threads } : {}),
+      ...(typeof values["sweep-id"] === "string" ? { sweepId: values["sweep-id"] } : {}),
       onFinished: async (s) => {
+        if (values["no-publish"]) return;
         const { renderIndex } = await import("../stages/report/index_page.ts");
         const page = await publishRun(store, reports, pipeline, s, renderIndex);
         if (page) console.log(`report: ${page}`);
@@ -165,10 +239,134 @@ async function cmdRun(args: string[], style: Style): Promise<number> {
     });
     if (summary.status === "interrupted") return 130;
     return summary.status === "ok" ? 0 : 1;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+  });
+}
+
+/** `run P --sweep KEY=V1,V2 …`: every point as a child run, then the table and the sweep page. */
+async function runSweepCommand(
+  store: Store,
+  reports: string,
+  style: Style,
+  pipeline: string,
+  nameOrPath: string,
+  values: Parsed["values"],
+  base: string[],
+): Promise<number> {
+  const { crossProduct, pointsFromFile, runSweep, sweepRows } = await import("./sweep.ts");
+  if (values["dry-run"]) {
+    throw new UsageError("--dry-run does not combine with --sweep: dry-run one point with --set");
   }
+  const sweeps = (values.sweep as string[] | undefined) ?? [];
+  const file = typeof values["sweep-file"] === "string" ? values["sweep-file"] : null;
+  const fromFile = file ? pointsFromFile(file) : [{ sets: [], values: {} }];
+  const crossed = crossProduct(sweeps);
+  const points = fromFile.flatMap((f) =>
+    crossed.map((c) => ({ sets: [...f.sets, ...c.sets], values: { ...f.values, ...c.values } }))
+  );
+  const jobs = positiveInt("jobs", values.jobs) ?? 1;
+  // Check every point's params before running any: a typo in the last value should not cost the first run.
+  const loaded = await loadPipeline(PROJECT_ROOT, nameOrPath);
+  for (const p of points) resolveParams(loaded, parseOverrides([...base, ...p.sets]));
+  console.log(
+    `${style.bold(pipeline)} · sweep of ${points.length} point${
+      points.length === 1 ? "" : "s"
+    }, ${jobs} at a time`,
+  );
+  const flags = ["--no-publish", "--data-dir", store.root];
+  if (values["keep-going"]) flags.push("--keep-going");
+  for (const f of (values.force as string[] | undefined) ?? []) flags.push("--force", f);
+  const sweep = await withInterrupts(style, (signal) =>
+    runSweep({
+      store,
+      pipeline,
+      base,
+      points,
+      jobs,
+      command: ["run", "-A", "--quiet", `${PROJECT_ROOT}/engine/cli.ts`, "run", nameOrPath],
+      flags,
+      out: (line) => console.log(line),
+      signal,
+    }));
+  const rows = sweepRows(store, sweep);
+  console.log(`\nsweep ${sweep.id}`);
+  console.log(formatSweepTable(rows, sweep.keys));
+  const { renderSweepPage } = await import("../stages/report/sweep_page.ts");
+  const { renderIndex } = await import("../stages/report/index_page.ts");
+  const page = await publishSweep(store, reports, sweep, renderSweepPage(sweep, rows), renderIndex);
+  console.log(`sweep page: ${page}`);
+  return rows.every((r) => r.status === "ok") ? 0 : 1;
+}
+
+function formatSweepTable(rows: SweepRow[], keys: string[]): string {
+  return formatRows(
+    ["#", ...keys, "status", "headline", "claims", "duration", "ran", "cached"],
+    rows.map((r) => [
+      String(r.point),
+      ...keys.map((k) => r.values[k] ?? ""),
+      r.status,
+      r.headline?.value === null || !r.headline ? "—" : `${Number(r.headline.value.toPrecision(4))}`,
+      r.claims ? `${r.claims.reproduced}/${r.claims.total}` : "—",
+      r.durationMs === null ? "—" : formatDuration(r.durationMs),
+      String(r.ran),
+      String(r.cached),
+    ]),
+  );
+}
+
+/** An aligned text table of strings (numbers already formatted). */
+function formatRows(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** `run --all`: every pipeline's default config on one store, past failures, then one table. */
+async function runAll(
+  store: Store,
+  reports: string,
+  style: Style,
+  values: Parsed["values"],
+): Promise<number> {
+  const names = pipelineNames(PROJECT_ROOT);
+  const rows: string[][] = [];
+  const { renderIndex } = await import("../stages/report/index_page.ts");
+  const threads = positiveInt("threads", values.threads);
+  for (const name of names) {
+    const started = performance.now();
+    let status = "failed";
+    let headline = "—";
+    let claims = "—";
+    try {
+      const pipeline = await loadPipeline(PROJECT_ROOT, name);
+      const summary = await withInterrupts(style, (signal) =>
+        runPipeline({
+          store,
+          root: PROJECT_ROOT,
+          pipeline,
+          argv: ["run", "--all"],
+          style,
+          board: new ProgressBoard({ style }),
+          signal,
+          ...(threads ? { threads } : {}),
+          onFinished: async (s) => void (await publishRun(store, reports, pipeline, s, renderIndex)),
+        }));
+      status = summary.status;
+      const run = summary.runId ? readRun(store, summary.runId) : null;
+      if (run?.headline && run.headline.value !== null) {
+        headline = `${run.headline.label} ${Number(run.headline.value.toPrecision(4))}`;
+      }
+      if (summary.claims.length) claims = tallyText(tallyClaims(summary.claims));
+      if (status === "interrupted") break;
+    } catch (error) {
+      console.error(`${style.bad("error: ")}${name}: ${(error as Error).message}`);
+      status = "error";
+    }
+    rows.push([name, status, headline, claims, formatDuration(performance.now() - started)]);
+    console.log("");
+  }
+  console.log(formatRows(["pipeline", "status", "headline", "claims", "duration"], rows));
+  console.log(`index: ${reports}/index.html`);
+  return rows.every((r) => r[1] === "ok") ? 0 : 1;
 }
 
 function ago(iso: string | null): string {
@@ -205,6 +403,27 @@ async function cmdStatus(args: string[], style: Style): Promise<number> {
       console.log(`${style.bold(pipeline.name)} · ${style.bad("error: ")}${error.message}`);
       code = 2;
     }
+  }
+  const { formatBytes, storeUsage } = await import("./usage.ts");
+  const usage = storeUsage(store);
+  const o = usage.otherBytes;
+  console.log(
+    `\n${style.bold("store")} ${store.root}: ${formatBytes(usage.totalBytes)} · ${usage.objects} outputs ${
+      formatBytes(usage.objectBytes)
+    }, run records ${formatBytes(o.runs)}, unfinished work ${formatBytes(o.work)}, caches ${
+      formatBytes(o.cache)
+    }`,
+  );
+  const list = (rows: { name: string; bytes: number; objects: number }[]) =>
+    formatRows(["", "size", "outputs"], rows.map((r) => [r.name, formatBytes(r.bytes), String(r.objects)]))
+      .split("\n").map((l) => `  ${l}`).join("\n");
+  if (usage.byPipeline.length) {
+    console.log(`by pipeline (an output that several share counts for each):`);
+    console.log(list(usage.byPipeline.map((p) => ({ name: p.pipeline, ...p }))));
+  }
+  if (usage.byKind.length) {
+    console.log(`by stage kind:`);
+    console.log(list(usage.byKind.map((k) => ({ name: k.kind, ...k }))));
   }
   return code;
 }
@@ -281,6 +500,69 @@ async function cmdClaims(args: string[], style: Style): Promise<number> {
   return 0;
 }
 
+async function cmdRuns(args: string[], style: Style): Promise<number> {
+  const { values } = parse("runs", args, {
+    pipeline: { type: "string" },
+    sweep: { type: "string" },
+    limit: { type: "string" },
+    "data-dir": { type: "string" },
+  });
+  if (values.help) return (console.log(HELP.runs), 0);
+  const store = storeFrom(values["data-dir"]);
+  const { allRuns, stageCounts } = await import("./compare.ts");
+  const limit = positiveInt("limit", values.limit) ?? 20;
+  const runs = allRuns(store)
+    .filter((r) => !values.pipeline || r.pipeline === values.pipeline)
+    .filter((r) => !values.sweep || r.sweepId === values.sweep)
+    .slice(0, limit);
+  if (runs.length === 0) return (console.log(style.dim("no runs")), 0);
+  const rows = runs.map((r) => {
+    const counts = stageCounts(store, r);
+    const claims = r.claims?.length ? tallyClaims(r.claims) : null;
+    return [
+      r.runId,
+      r.pipeline,
+      r.status,
+      r.headline && r.headline.value !== null
+        ? `${r.headline.label} ${Number(r.headline.value.toPrecision(4))}`
+        : "—",
+      claims ? `${claims.reproduced}/${claims.total}` : "—",
+      r.endedAt ? formatDuration(Date.parse(r.endedAt) - Date.parse(r.startedAt)) : "—",
+      `${counts.ran}/${counts.cached}`,
+      r.sweepId ?? "",
+    ];
+  });
+  console.log(
+    formatRows(["run", "pipeline", "status", "headline", "claims", "duration", "ran/cached", "sweep"], rows),
+  );
+  return 0;
+}
+
+async function cmdDiff(args: string[]): Promise<number> {
+  const { values, positionals } = parse("diff", args, {
+    all: { type: "boolean" },
+    "data-dir": { type: "string" },
+  });
+  if (values.help) return (console.log(HELP.diff), 0);
+  if (positionals.length !== 2) throw new UsageError(`Expected two runs to compare.\n\n${HELP.diff}`);
+  const store = storeFrom(values["data-dir"]);
+  const { diffRuns, formatDiff, resolveRun, RunRefError } = await import("./compare.ts");
+  try {
+    // A concrete run on one side makes `latest` on the other mean the latest of the same pipeline.
+    const [x, y] = positionals as [string, string];
+    const concrete = readRun(store, x) ?? readRun(store, y) ??
+      (readPointer(store, x) ? { pipeline: x } : null) ??
+      (readPointer(store, y) ? { pipeline: y } : null);
+    const a = resolveRun(store, x, concrete?.pipeline);
+    const b = resolveRun(store, y, concrete?.pipeline ?? a.pipeline);
+    console.log(formatDiff(diffRuns(store, a, b), { all: Boolean(values.all) }));
+    return 0;
+  } catch (error) {
+    if (error instanceof RunRefError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 async function cmdQuery(args: string[]): Promise<number> {
   const { values, positionals } = parse("query", args, {
     csv: { type: "boolean" },
@@ -341,6 +623,10 @@ export async function main(args: string[]): Promise<number> {
         return await cmdList(rest, style);
       case "claims":
         return await cmdClaims(rest, style);
+      case "runs":
+        return await cmdRuns(rest, style);
+      case "diff":
+        return await cmdDiff(rest);
       case "query":
         return await cmdQuery(rest);
       case "gc":

@@ -52,6 +52,8 @@ export interface ExecuteArgs {
   hasher: CodeHasher;
   fileHasher: FileHasher;
   signal?: AbortSignal;
+  /** CPU threads for the stage (StageContext.threads). */
+  threads: number;
 }
 
 export type ExecuteResult =
@@ -93,6 +95,7 @@ export async function executeStage(a: ExecuteArgs): Promise<ExecuteResult> {
     outDir: `${staging}/out`,
     workDir,
     key,
+    threads: a.threads,
     signal: controller.signal,
     upstream: a.upstream,
     log: (message) => {

@@ -51,6 +51,9 @@ export async function publishRun(
     if (current !== object) {
       const staging = `${reportsDir}/.${pipeline.name}.${crypto.randomUUID().slice(0, 8)}`;
       await copyTree(store.objectOut(object), staging);
+      // Sweep pages live beside the report and outlast it.
+      const sweeps = await Deno.stat(`${target}/sweeps`).then((i) => i.isDirectory, () => false);
+      if (sweeps) await copyTree(`${target}/sweeps`, `${staging}/sweeps`);
       await Deno.writeTextFile(
         `${staging}/.published.json`,
         JSON.stringify({ object, runId: summary.runId }),
@@ -64,6 +67,25 @@ export async function publishRun(
   }
   await writeIndex(store, reportsDir, renderIndex);
   return page;
+}
+
+/**
+ * Publishes a sweep's page at reports/<pipeline>/sweeps/<id>.html and refreshes the index. Returns the
+ * page's path.
+ */
+export async function publishSweep(
+  store: Store,
+  reportsDir: string,
+  sweep: { id: string; pipeline: string },
+  html: string,
+  renderIndex: IndexRenderer,
+): Promise<string> {
+  const dir = `${reportsDir}/${sweep.pipeline}/sweeps`;
+  await Deno.mkdir(dir, { recursive: true });
+  const path = `${dir}/${sweep.id}.html`;
+  await writeAtomic(path, html);
+  await writeIndex(store, reportsDir, renderIndex);
+  return path;
 }
 
 /** One pipeline on reports/index.html, as the engine knows it from its latest run record. */

@@ -36,7 +36,8 @@ const EMPTY: Record<string, string> = {
     null::double as duration_ms, null::varchar as host, null::varchar as argv, null::bigint as n_stages,
     null::bigint as n_ran, null::bigint as n_cached, null::bigint as n_failed,
     null::varchar as pipeline_params, null::varchar as versions, null::varchar as headline,
-    null::double as headline_value, null::bigint as claims_total, null::bigint as claims_reproduced
+    null::double as headline_value, null::varchar as sweep_id, null::bigint as claims_total,
+    null::bigint as claims_reproduced
     where false`,
   stages: `select null::varchar as run_id, null::varchar as pipeline, null::varchar as stage,
     null::varchar as kind, null::varchar as status, null::boolean as cache_hit, null::varchar as reason,

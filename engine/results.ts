@@ -102,6 +102,8 @@ export interface RunRecord {
   report: string | null;
   /** The verdict of each of the pipeline's claims in this run (empty while running). */
   claims: ClaimVerdict[];
+  /** The sweep this run is a point of (`run --sweep`), if any. */
+  sweepId?: string | null;
 }
 
 export function writeRunParquet(runDir: string, run: RunRecord, stages: StageRow[]): void {
@@ -129,6 +131,7 @@ export function writeRunParquet(runDir: string, run: RunRecord, stages: StageRow
     { name: "versions", type: "STRING", data: [JSON.stringify(run.versions)] },
     { name: "headline", type: "STRING", data: [run.headline?.label ?? null] },
     { name: "headline_value", type: "DOUBLE", data: [run.headline?.value ?? null] },
+    { name: "sweep_id", type: "STRING", data: [run.sweepId ?? null] },
     { name: "claims_total", type: "INT64", data: [BigInt(tally.total)] },
     { name: "claims_reproduced", type: "INT64", data: [BigInt(tally.reproduced)] },
   ]);

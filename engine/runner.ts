@@ -72,6 +72,10 @@ export interface RunOptions {
   board?: ProgressBoard;
   style?: Style;
   signal?: AbortSignal;
+  /** CPU threads each stage may use (default: the cores). */
+  threads?: number;
+  /** Tags the run as a point of this sweep. */
+  sweepId?: string;
   /** Called after the run with the summary, e.g. to publish the report. */
   onFinished?: (summary: RunSummary) => Promise<void>;
 }
@@ -290,6 +294,7 @@ async function startRun(
     headline: null,
     report: pipeline.report ?? null,
     claims: [],
+    sweepId: options.sweepId ?? null,
   };
   {
     // The store lock only orders run starts against gc: gc never sweeps while a run is active.
@@ -455,6 +460,7 @@ async function realRun(options: RunOptions, prepared: Prepared, t0: number): Pro
         style,
         hasher: prepared.hasher,
         fileHasher: prepared.fileHasher,
+        threads: options.threads ?? navigator.hardwareConcurrency,
         ...(options.signal ? { signal: options.signal } : {}),
       });
       const durationMs = Date.now() - startedAt.getTime();

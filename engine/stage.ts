@@ -97,6 +97,11 @@ export interface StageContext<P = unknown, I extends string = string, G extends 
   readonly workDir: string;
   /** The stage's cache key (hex sha256). */
   readonly key: string;
+  /**
+   * CPU threads this stage may use (e.g. onnxruntime's intra-op threads): the cores, or their share
+   * when several stages run at once (`--jobs`). A resource, not a param: not part of the key.
+   */
+  readonly threads: number;
   /** Aborted on SIGINT/SIGTERM: stop soon and throw. */
   readonly signal: AbortSignal;
   /** Provenance of every transitive upstream stage, in plan order. */

@@ -32,6 +32,8 @@ export interface StageTestOptions<S extends z.ZodType, I extends string, G exten
   claims?: ClaimVerdict[];
   /** The pipeline's description and article, for kinds that read the pipeline. */
   about?: PipelineAbout;
+  /** CPU threads the stage may use (default: the cores). */
+  threads?: number;
   /** Reuse a work folder, to test resuming after an interrupted attempt. Never removed. */
   workDir?: string;
   signal?: AbortSignal;
@@ -57,6 +59,7 @@ export async function runStageForTest<S extends z.ZodType, I extends string, G e
     outDir,
     workDir,
     key: "0".repeat(64),
+    threads: options.threads ?? navigator.hardwareConcurrency,
     signal: options.signal ?? new AbortController().signal,
     upstream: options.upstream ?? [],
     groups: (options.groups ?? {}) as Record<G, Record<string, string>>,

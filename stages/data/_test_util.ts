@@ -110,6 +110,7 @@ export async function runStageInto<S extends z.ZodType>(
     outDir: options.outDir,
     workDir: options.outDir,
     key: "0".repeat(64),
+    threads: 1,
     signal: new AbortController().signal,
     upstream: [],
     groups: {},

@@ -44,7 +44,7 @@ export const trainParams = z.object({
   /** How images are turned into the graph's input (see stages/data/transforms.ts). */
   transform: transformSchema.default({ scale: "symmetric", layout: "nchw" }),
   device: z.enum(["cpu", "cuda"]).default("cpu"),
-  /** onnxruntime's intra-op threads (default: one per core). */
+  /** onnxruntime's intra-op threads (default: the stage's share of the cores, StageContext.threads). */
   threads: z.number().int().min(1).optional(),
   /** Steps per call: 1 runs the host loop; K > 1 runs K fused steps per call (the graph stage must build K). */
   fuse: z.number().int().min(1).default(1),
@@ -141,7 +141,7 @@ export const train = defineStage({
     const runner = await TrainRunner.create(step, {
       seed: step.seed,
       executionProviders: [p.device],
-      ...(p.threads ? { intraOpNumThreads: p.threads } : {}),
+      intraOpNumThreads: p.threads ?? ctx.threads,
       ...(checkpoint ? { state: checkpoint.state } : {}),
     });
     const shards = await openShards(ctx.inputs.data);

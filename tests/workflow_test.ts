@@ -1,0 +1,87 @@
+/**
+ * The experiment workflow through the CLI on the toy project: a 2×2 sweep with --jobs 2 (shared stages
+ * execute once, the table and the page list the points, the run records carry the sweep id), `runs`,
+ * `diff` and the store's size in `status`.
+ */
+import assert from "node:assert/strict";
+import { cli, type CliResult } from "./_cli.ts";
+import { makeToyProject } from "./_toy_project.ts";
+
+const ok = (r: CliResult) => assert.equal(r.code, 0, r.stdout + r.stderr);
+
+const project = await makeToyProject();
+const queryJson = async (sql: string) => {
+  const r = await cli(project, ["query", "--json", sql]);
+  ok(r);
+  return JSON.parse(r.stdout) as Record<string, unknown>[];
+};
+
+Deno.test("a 2×2 sweep with --jobs 2 runs 4 points, executes shared stages once and tags every run", async () => {
+  const r = await cli(project, [
+    "run",
+    project.pipeline,
+    "--sweep",
+    "source.seed=0,1",
+    "--sweep",
+    "count.offset=0,5",
+    "--jobs",
+    "2",
+  ]);
+  ok(r);
+  const id = /^sweep (sweep-\S+)$/m.exec(r.stdout)?.[1];
+  assert.ok(id, r.stdout);
+  // The table: one row per point, in the order of the cross product.
+  const table = r.stdout.slice(r.stdout.indexOf(`sweep ${id}`)).split("\n").filter((l) => /^\d /.test(l));
+  assert.deepEqual(table.map((l) => l.split(/\s+/).slice(0, 4)), [
+    ["1", "0", "0", "ok"],
+    ["2", "0", "5", "ok"],
+    ["3", "1", "0", "ok"],
+    ["4", "1", "5", "ok"],
+  ]);
+  const runs = await queryJson(`select run_id from runs where sweep_id = '${id}'`);
+  assert.equal(runs.length, 4);
+  // No cache key executed twice: source, double and total once per seed, count once per point.
+  const executions = await queryJson(
+    `select s.stage, count(*) as n, count(distinct s.key) as keys from stages s join runs r using (run_id)
+     where r.sweep_id = '${id}' and s.status = 'ran' group by s.stage order by s.stage`,
+  );
+  assert.deepEqual(executions, [
+    { stage: "count", n: 4, keys: 4 },
+    { stage: "double", n: 2, keys: 2 },
+    { stage: "source", n: 2, keys: 2 },
+    { stage: "total", n: 2, keys: 2 },
+  ]);
+  const page = await Deno.readTextFile(`${project.reports}/toy/sweeps/${id}.html`);
+  assert.equal([...page.matchAll(/<tr><td class="num">\d<\/td>/g)].length, 4, "the page lists 4 points");
+  const listed = await cli(project, ["runs", "--sweep", id!]);
+  ok(listed);
+  assert.equal(listed.stdout.trim().split("\n").length, 2 + 4);
+});
+
+Deno.test("a sweep value that no param takes is refused before any point runs", async () => {
+  const before = (await queryJson("select count(*) as n from runs"))[0]!.n;
+  const r = await cli(project, ["run", project.pipeline, "--sweep", "count.offset=0,zero"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /count\.offset/);
+  assert.equal((await queryJson("select count(*) as n from runs"))[0]!.n, before);
+});
+
+Deno.test("diff shows the params, stages and metrics of two runs side by side", async () => {
+  ok(await cli(project, ["run", project.pipeline, "--set", "source.seed=3"]));
+  ok(await cli(project, ["run", project.pipeline, "--set", "source.seed=4"]));
+  const r = await cli(project, ["diff", "latest", "latest~1"]);
+  ok(r);
+  assert.match(r.stdout, /params \(A → B\)\n {2}source\.seed\s+4\s+→\s+3/);
+  assert.match(r.stdout, /total\s+ran \w+\s+ran \w+\s+different output/);
+  assert.match(r.stdout, /total\.running\s+60\s+50\s+-10 \(-16.67%\)/);
+  const bad = await cli(project, ["diff", "latest", "no-such-run"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /Cannot find run 'no-such-run'/);
+});
+
+Deno.test("status shows the store's size by pipeline and by stage kind", async () => {
+  const r = await cli(project, ["status", project.pipeline]);
+  ok(r);
+  assert.match(r.stdout, /store .*: [\d.]+ [kM]?B · \d+ outputs/);
+  assert.match(r.stdout, /by stage kind:[\s\S]*toy\.source/);
+});
