@@ -50,6 +50,33 @@ export function cacheKey(parts: KeyParts): string {
   }));
 }
 
+/**
+ * The key of `parts` without the params that only make a run longer (StageKind.extendsRun): two
+ * stages with the same prefix key differ only in how far they ran, so the longer can continue the
+ * shorter. Not a cache key (it names no output); it indexes candidates to continue from.
+ */
+export function prefixKey(parts: KeyParts, extendsRun: readonly string[]): string {
+  const params = structuredClone(parts.params) as Record<string, unknown>;
+  for (const path of extendsRun) {
+    const keys = path.split(".");
+    let node: Record<string, unknown> | undefined = params;
+    for (const k of keys.slice(0, -1)) node = node?.[k] as Record<string, unknown> | undefined;
+    if (node) delete node[keys[keys.length - 1]!];
+  }
+  return cacheKey({ ...parts, kind: `${parts.kind}#prefix`, params });
+}
+
+/** The values of the extending params in `params` (dotted paths → value). */
+export function extendingValues(params: unknown, extendsRun: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const path of extendsRun) {
+    let node: unknown = params;
+    for (const k of path.split(".")) node = (node as Record<string, unknown> | undefined)?.[k];
+    out[path] = node;
+  }
+  return out;
+}
+
 /** What a planned stage contributes to its key; see `keyParts`. */
 export interface KeyedStage {
   kind: { kind: string; version?: string; readsPipeline?: boolean };

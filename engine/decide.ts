@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { cacheKey, keyParts } from "./cache_key.ts";
+import { cacheKey, extendingValues, keyParts, prefixKey } from "./cache_key.ts";
+import { findContinuation } from "./prefixes.ts";
 import { explainRun, inputSlots, type PlannedStage } from "./plan.ts";
 import type { Reason } from "./reasons.ts";
 import type { StageRow } from "./results.ts";
@@ -14,8 +15,17 @@ import type { KeyRecord, Store } from "./store.ts";
 export type Decision =
   /** Take the output from the cache. */
   | { action: "cached"; key: string; record: KeyRecord; reasons: Reason[] }
-  /** Execute it. The key is null only in a dry run, for a forced stage whose inputs are yet to run. */
-  | { action: "run"; key: string | null; reasons: Reason[] }
+  /**
+   * Execute it. The key is null only in a dry run, for a forced stage whose inputs are yet to run.
+   * `prefix` is its prefix key when its kind extends runs; `continueFrom` the output it may continue.
+   */
+  | {
+    action: "run";
+    key: string | null;
+    reasons: Reason[];
+    prefix?: string;
+    continueFrom?: { key: string; object: string; params: unknown };
+  }
   /** Only in a dry run: an input is yet to be computed, so the key is not known. */
   | { action: "pending"; reasons: Reason[] };
 
@@ -75,8 +85,11 @@ export async function decide(args: DecideArgs): Promise<Decision> {
     };
   }
   const known = inputs as Record<string, string>;
-  const key = cacheKey(keyParts(stage, known, args.shown.definitions));
-  if (args.forced) return { action: "run", key, reasons: [args.forced] };
+  const parts = keyParts(stage, known, args.shown.definitions);
+  const key = cacheKey(parts);
+  const extendsRun = stage.kind.extendsRun ?? [];
+  const prefix = extendsRun.length ? { prefix: prefixKey(parts, extendsRun) } : {};
+  if (args.forced) return { action: "run", key, reasons: [args.forced], ...prefix };
   const found = await lookupCached(args.store, key);
   if ("record" in found) {
     const cutoff = [...new Set(inputSlots(stage).map(([, u]) => u).filter((u) => args.ranNow.has(u)))];
@@ -85,9 +98,32 @@ export async function decide(args: DecideArgs): Promise<Decision> {
       : [{ kind: "cached" }];
     return { action: "cached", key, record: found.record, reasons };
   }
+  const reasons = found.miss ? [found.miss] : explainRun(stage, known, previous, pipelineDigest);
+  if (!prefix.prefix) return { action: "run", key, reasons };
+  const ours = extendingValues(stage.params, extendsRun);
+  const candidate = findContinuation(args.store, prefix.prefix, ours);
+  if (!candidate) return { action: "run", key, reasons, ...prefix };
+  // Continue only from an output that verifies, like any cache hit.
+  const verified = await lookupCached(args.store, candidate.entry.key);
+  if (!("record" in verified)) return { action: "run", key, reasons, ...prefix };
+  const [param] = extendsRun;
   return {
     action: "run",
     key,
-    reasons: found.miss ? [found.miss] : explainRun(stage, known, previous, pipelineDigest),
+    ...prefix,
+    reasons: [
+      ...reasons,
+      {
+        kind: "continues",
+        subject: candidate.entry.key,
+        before: String(candidate.entry.values[param!]),
+        note: param!,
+      },
+    ],
+    continueFrom: {
+      key: candidate.entry.key,
+      object: verified.record.object,
+      params: verified.record.params,
+    },
   };
 }

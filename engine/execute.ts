@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { extendingValues } from "./cache_key.ts";
 import type { ClaimVerdict } from "./claims.ts";
+import { addPrefixEntry } from "./prefixes.ts";
 import type { CodeHasher } from "./code_digest.ts";
 import type { FileHasher } from "./file_digest.ts";
 import { runDir } from "./history.ts";
@@ -54,6 +56,10 @@ export interface ExecuteArgs {
   signal?: AbortSignal;
   /** CPU threads for the stage (StageContext.threads). */
   threads: number;
+  /** The stage's prefix key, when its kind extends runs: its output is indexed under it. */
+  prefix?: string;
+  /** A cached output to continue from (StageContext.continueFrom). */
+  continueFrom?: { key: string; object: string; params: unknown };
 }
 
 export type ExecuteResult =
@@ -96,6 +102,15 @@ export async function executeStage(a: ExecuteArgs): Promise<ExecuteResult> {
     workDir,
     key,
     threads: a.threads,
+    ...(a.continueFrom
+      ? {
+        continueFrom: {
+          dir: folder(a.continueFrom.object),
+          key: a.continueFrom.key,
+          params: a.continueFrom.params,
+        },
+      }
+      : {}),
     signal: controller.signal,
     upstream: a.upstream,
     log: (message) => {
@@ -178,6 +193,12 @@ export async function executeStage(a: ExecuteArgs): Promise<ExecuteResult> {
     lastMetrics: sink.last,
   };
   await store.writeKey(record);
+  if (a.prefix) {
+    await addPrefixEntry(store, a.prefix, {
+      key,
+      values: extendingValues(s.params, s.kind.extendsRun ?? []),
+    });
+  }
   await Deno.remove(workDir, { recursive: true }).catch(() => {});
   return { ok: true, record };
 }

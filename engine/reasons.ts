@@ -91,7 +91,9 @@ function single(r: Reason): string {
     case "computed-meanwhile":
       return `cached: computed by run ${r.subject} while this one waited`;
     case "continues":
-      return `continues from step ${r.before} of ${r.subject}`;
+      return `continues from ${r.note === "steps" || !r.note ? "step " : `${r.note} = `}${r.before} of ${
+        r.subject?.slice(0, 12)
+      }`;
     case "pending":
       return `stays cached if ${r.subject} ${
         r.note === "plural" ? "reproduce their outputs" : "reproduces its output"

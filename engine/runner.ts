@@ -461,6 +461,10 @@ async function realRun(options: RunOptions, prepared: Prepared, t0: number): Pro
         hasher: prepared.hasher,
         fileHasher: prepared.fileHasher,
         threads: options.threads ?? navigator.hardwareConcurrency,
+        ...(decision.action === "run" && decision.prefix ? { prefix: decision.prefix } : {}),
+        ...(decision.action === "run" && decision.continueFrom
+          ? { continueFrom: decision.continueFrom }
+          : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
       const durationMs = Date.now() - startedAt.getTime();

@@ -102,6 +102,11 @@ export interface StageContext<P = unknown, I extends string = string, G extends 
    * when several stages run at once (`--jobs`). A resource, not a param: not part of the key.
    */
   readonly threads: number;
+  /**
+   * A cached output this stage may continue from (StageKind.extendsRun): its folder, its key and the
+   * params it was computed with. Absent when there is none.
+   */
+  readonly continueFrom?: { dir: string; key: string; params: unknown };
   /** Aborted on SIGINT/SIGTERM: stop soon and throw. */
   readonly signal: AbortSignal;
   /** Provenance of every transitive upstream stage, in plan order. */
@@ -133,6 +138,14 @@ export interface StageKind<
    * every variant of a pipeline), read as `ctx.groups.<name>`.
    */
   readonly groups?: readonly G[];
+  /**
+   * Params that only make the run longer (dotted names, e.g. `["steps"]`): when a stage misses the
+   * cache but a cached output of the same kind has the same key except for smaller values of these,
+   * the stage gets it as `ctx.continueFrom` and may compute only the rest. It must then give exactly
+   * the output a run from scratch would (the cache stays honest); declare a param here only when it
+   * can, e.g. not the length of a schedule that depends on the total.
+   */
+  readonly extendsRun?: readonly string[];
   /**
    * The stage shows the pipeline itself: its article, description and claims (`ctx.about`,
    * `ctx.claims`), which then become part of its cache key, so that editing a claim re-renders the

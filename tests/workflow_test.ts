@@ -85,3 +85,79 @@ Deno.test("status shows the store's size by pipeline and by stage kind", async (
   assert.match(r.stdout, /store .*: [\d.]+ [kM]?B · \d+ outputs/);
   assert.match(r.stdout, /by stage kind:[\s\S]*toy\.source/);
 });
+
+const ENGINE = new URL("../engine/", import.meta.url).href;
+
+/** A stage whose run is a sequence of steps: x ← 3x + 1 mod 1000, with the whole path as its output. */
+const COUNTER = `import { z } from "zod";
+import { defineStage } from "${ENGINE}stage.ts";
+import { definePipeline, use } from "${ENGINE}pipeline.ts";
+
+export const iterate = defineStage({
+  kind: "toyc.iterate",
+  module: import.meta.url,
+  description: "iterates a map for a number of steps",
+  params: z.object({ steps: z.number().int().min(1).default(3), start: z.number().default(1) }).strict(),
+  inputs: [],
+  extendsRun: ["steps"],
+  async run(ctx) {
+    let path = [ctx.params.start];
+    if (ctx.continueFrom) {
+      path = JSON.parse(await Deno.readTextFile(ctx.continueFrom.dir + "/path.json"));
+      ctx.log("continuing from step " + (path.length - 1));
+    }
+    while (path.length - 1 < ctx.params.steps) path.push((3 * path.at(-1) + 1) % 1000);
+    ctx.metrics(ctx.params.steps, { last: path.at(-1) });
+    await Deno.writeTextFile(ctx.outDir + "/path.json", JSON.stringify(path));
+  },
+});
+
+export const pipeline = definePipeline({
+  name: "toyc",
+  description: "a run that can continue",
+  article: { title: "none", url: "https://example.org" },
+  params: z.object({}).strict(),
+  stages: () => ({ iterate: use(iterate) }),
+  claims: [{
+    id: "runs",
+    claim: "It runs.",
+    ours: { stage: "iterate", metric: "last" },
+    reference: { value: 0, source: "none" },
+    check: { kind: "at-least" },
+  }],
+});
+`;
+
+Deno.test("a longer run continues from the longest cached prefix and gives the output of a fresh run", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "toyc-" });
+  await Deno.writeTextFile(`${dir}/pipeline.ts`, COUNTER);
+  const store = { data: `${dir}/data`, reports: `${dir}/reports` };
+  const fresh = { data: `${dir}/fresh`, reports: `${dir}/reports-fresh` };
+  const run = (s: typeof store, ...args: string[]) => cli(s, ["run", `${dir}/pipeline.ts`, ...args]);
+  ok(await run(store, "--set", "iterate.steps=3"));
+  ok(await run(store, "--set", "iterate.steps=6"));
+  const longer = await run(store, "--set", "iterate.steps=9");
+  ok(longer);
+  assert.match(
+    longer.stdout,
+    /iterate\s+params changed: iterate\.steps 6 → 9; continues from step 6 of [0-9a-f]{12}/,
+  );
+  assert.match(longer.stderr, /iterate: continuing from step 6/);
+  const other = await run(store, "--set", "iterate.start=2", "--set", "iterate.steps=12");
+  ok(other);
+  assert.doesNotMatch(other.stdout, /continues from/, "another start is another run, not a prefix");
+  // The same output as a run of 9 steps from scratch in an empty store: the same object digest.
+  ok(await run(fresh, "--set", "iterate.steps=9"));
+  const object = async (s: typeof store) => {
+    const r = await cli(s, ["query", "--json", "select object from stages order by started_at desc limit 1"]);
+    return (JSON.parse(r.stdout) as { object: string }[])[0]!.object;
+  };
+  const [continued] = JSON.parse(
+    (await cli(store, ["query", "--json", "select object from stages where params like '%\"steps\":9%'"]))
+      .stdout,
+  ) as { object: string }[];
+  assert.equal(continued!.object, await object(fresh));
+  // A dry run says so too.
+  const dry = await run(store, "--set", "iterate.steps=20", "--dry-run");
+  assert.match(dry.stdout, /continues from step 9 of/, "the longest prefix of the same start");
+});
