@@ -344,13 +344,14 @@ async function runAll(
           root: PROJECT_ROOT,
           pipeline,
           argv: ["run", "--all"],
+          dryRun: Boolean(values["dry-run"]),
           style,
           board: new ProgressBoard({ style }),
           signal,
           ...(threads ? { threads } : {}),
           onFinished: async (s) => void (await publishRun(store, reports, pipeline, s, renderIndex)),
         }));
-      status = summary.status;
+      status = values["dry-run"] ? "planned" : summary.status;
       const run = summary.runId ? readRun(store, summary.runId) : null;
       if (run?.headline && run.headline.value !== null) {
         headline = `${run.headline.label} ${Number(run.headline.value.toPrecision(4))}`;
@@ -366,7 +367,7 @@ async function runAll(
   }
   console.log(formatRows(["pipeline", "status", "headline", "claims", "duration"], rows));
   console.log(`index: ${reports}/index.html`);
-  return rows.every((r) => r[1] === "ok") ? 0 : 1;
+  return rows.every((r) => r[1] === "ok" || r[1] === "planned") ? 0 : 1;
 }
 
 function ago(iso: string | null): string {
