@@ -30,6 +30,11 @@ Deno.test("the module example: exp of the rotation generator by π", () => {
   assert.ok(relativeError(r, fromRows([[-1, 0], [0, -1]])) < bound(2, Math.PI));
 });
 
+Deno.test("the README example: log det e^A = tr A", () => {
+  const a = fromRows([[0.1, 2], [-0.3, 0.4]]);
+  assert.ok(Math.abs(slogdet(expm(a)).logAbsDet - 0.5) <= bound(2, norm(a) * Math.exp(norm(a))));
+});
+
 Deno.test("expm() of a diagonal is the diagonal of exponentials, with exact zeros off it", () => {
   const d = [-30, -2.5, -1e-8, 0, 1e-3, 0.7, 4, 12, 30];
   const e = expm(diagonalMatrix(d));

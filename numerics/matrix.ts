@@ -116,14 +116,30 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
   return out;
 }
 
-/** The product A·x of a matrix and a vector. */
+/** The product A·x of a matrix and a vector (four rows per pass, sharing each load of x). */
 export function matvec(a: Matrix, x: ArrayLike<number>): Float64Array {
   if (x.length !== a.cols) {
     throw new RangeError(`Cannot multiply a ${a.rows}×${a.cols} matrix by a vector of ${x.length}`);
   }
   const { rows, cols, data } = a;
   const out = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
+  let i = 0;
+  for (; i + 3 < rows; i += 4) {
+    const r0 = i * cols, r1 = r0 + cols, r2 = r1 + cols, r3 = r2 + cols;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let j = 0; j < cols; j++) {
+      const xj = x[j]!;
+      s0 += data[r0 + j]! * xj;
+      s1 += data[r1 + j]! * xj;
+      s2 += data[r2 + j]! * xj;
+      s3 += data[r3 + j]! * xj;
+    }
+    out[i] = s0;
+    out[i + 1] = s1;
+    out[i + 2] = s2;
+    out[i + 3] = s3;
+  }
+  for (; i < rows; i++) {
     let s = 0;
     const r = i * cols;
     for (let j = 0; j < cols; j++) s += data[r + j]! * x[j]!;
@@ -132,7 +148,7 @@ export function matvec(a: Matrix, x: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** The product Aᵀ·x, without forming Aᵀ (row by row, so A is read in order). */
+/** The product Aᵀ·x, without forming Aᵀ (four rows of A per pass over the output, read in order). */
 export function matvecTransposed(a: Matrix, x: ArrayLike<number>): Float64Array {
   if (x.length !== a.rows) {
     throw new RangeError(
@@ -141,9 +157,16 @@ export function matvecTransposed(a: Matrix, x: ArrayLike<number>): Float64Array 
   }
   const { rows, cols, data } = a;
   const out = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) {
+  let i = 0;
+  for (; i + 3 < rows; i += 4) {
+    const r0 = i * cols, r1 = r0 + cols, r2 = r1 + cols, r3 = r2 + cols;
+    const x0 = x[i]!, x1 = x[i + 1]!, x2 = x[i + 2]!, x3 = x[i + 3]!;
+    for (let j = 0; j < cols; j++) {
+      out[j] = out[j]! + (x0 * data[r0 + j]! + x1 * data[r1 + j]! + x2 * data[r2 + j]! + x3 * data[r3 + j]!);
+    }
+  }
+  for (; i < rows; i++) {
     const xi = x[i]!;
-    if (xi === 0) continue;
     const r = i * cols;
     for (let j = 0; j < cols; j++) out[j] = out[j]! + xi * data[r + j]!;
   }
