@@ -50,9 +50,10 @@ Deno.test("gaussLegendre(m) integrates polynomials of degree < 2m exactly; padeD
     }
   }
   assert.equal(padeDegree(0.25), 8);
+  assert.equal(padeDegree(0.5), 14);
   assert.ok(padeDegree(1e-3) < padeDegree(0.1) && padeDegree(0.1) < padeDegree(0.25));
-  // The chosen degree is accurate for the scalar log(1 − x) at the edge of its range.
-  for (const x of [1e-3, 0.1, 0.25]) {
+  // The chosen degree is accurate for the scalar log(1 − x) up to the edge of its range.
+  for (const x of [1e-3, 0.1, 0.25, 0.5]) {
     const { nodes, weights } = gaussLegendre(padeDegree(x));
     let r = 0;
     for (let j = 0; j < nodes.length; j++) r += weights[j]! * -x / (1 - nodes[j]! * x);
