@@ -204,11 +204,9 @@ function standardForm(p: LinearProgram): StandardForm {
   const a = new Float64Array(rows * cols);
   const b = new Float64Array(rows);
   const slack = new Int32Array(rows).fill(-1);
-  const source = (
-    r: number,
-  ) => (r < mUb ? { m: aUb, i: r, rhs: bUb[r]! } : { m: aEq, i: r - mUb, rhs: bEq[r - mUb]! });
   for (let r = 0; r < mUb + mEq; r++) {
-    const { m, i, rhs } = source(r);
+    // Rows 0…mUb−1 come from A_ub, the next mEq from A_eq; their right-hand sides absorb the shifts.
+    const [m, i, rhs] = r < mUb ? [aUb, r, bUb[r]!] : [aEq, r - mUb, bEq[r - mUb]!];
     let shifted = rhs;
     for (let j = 0; j < n; j++) shifted -= m.data[i * n + j]! * shift[j]!;
     for (let k = 0; k < structural; k++) a[r * cols + k] = sign[k]! * m.data[i * n + variable[k]!]!;

@@ -73,7 +73,7 @@ export function qr(a: Matrix, options: { mode?: QrMode } = {}): QrDecomposition 
  * Generates the reflector H = I − τ·v·vᵀ that maps column `col` of A, rows row…m−1, onto a multiple
  * of e₁ (LAPACK's dlarfg): writes β into A[row, col] and v (with v₀ = 1 implied) below it; returns τ.
  */
-export function householder(A: Float64Array, ld: number, m: number, row: number, col: number): number {
+function householder(A: Float64Array, ld: number, m: number, row: number, col: number): number {
   const alpha = A[row * ld + col]!;
   let amax = 0;
   for (let i = row + 1; i < m; i++) amax = Math.max(amax, Math.abs(A[i * ld + col]!));
