@@ -148,40 +148,74 @@ function bidiagonalize(A: Float64Array, m: number, n: number) {
       e[k] = alphaR;
     }
     tauR[k] = tauRk;
-    // One pass over rows k+1…m−1: left update, right update, and the sums for column k+1.
+    // One pass over rows k+1…m−1: left update, right update, and the sums for column k+1. Row k+1
+    // (the next pivot row) is updated alone; the rest two at a time, sharing the loads of w, u and s.
     s.fill(0, k + 2);
     ss = 0;
-    for (let i = k + 1; i < m; i++) {
+    {
+      const r = (k + 1) * n;
+      const vi = A[r + k]! * scl;
+      A[r + k] = vi;
+      const f = tau * vi;
+      let z = 0;
+      for (let j = k + 1; j < n; j++) {
+        const x = A[r + j]! - f * w[j]!;
+        A[r + j] = x;
+        z += x * u[j]!;
+      }
+      const g = tauRk * z;
+      for (let j = k + 1; j < n; j++) A[r + j] = A[r + j]! - g * u[j]!;
+    }
+    let i = k + 2;
+    for (; i + 1 < m; i += 2) {
+      const ra = i * n, rb = ra + n;
+      const va = A[ra + k]! * scl, vb = A[rb + k]! * scl;
+      A[ra + k] = va;
+      A[rb + k] = vb;
+      const fa = tau * va, fb = tau * vb;
+      let za = 0, zb = 0;
+      for (let j = k + 1; j < n; j++) {
+        const wj = w[j]!, uj = u[j]!;
+        const xa = A[ra + j]! - fa * wj;
+        const xb = A[rb + j]! - fb * wj;
+        A[ra + j] = xa;
+        A[rb + j] = xb;
+        za += xa * uj;
+        zb += xb * uj;
+      }
+      const ga = tauRk * za, gb = tauRk * zb;
+      const x1a = A[ra + k + 1]! - ga, x1b = A[rb + k + 1]! - gb;
+      A[ra + k + 1] = x1a;
+      A[rb + k + 1] = x1b;
+      ss += x1a * x1a + x1b * x1b;
+      for (let j = k + 2; j < n; j++) {
+        const uj = u[j]!;
+        const ya = A[ra + j]! - ga * uj;
+        const yb = A[rb + j]! - gb * uj;
+        A[ra + j] = ya;
+        A[rb + j] = yb;
+        s[j] = s[j]! + (x1a * ya + x1b * yb);
+      }
+    }
+    for (; i < m; i++) {
       const r = i * n;
       const vi = A[r + k]! * scl;
       A[r + k] = vi;
       const f = tau * vi;
       let z = 0;
-      if (f !== 0) {
-        for (let j = k + 1; j < n; j++) {
-          const x = A[r + j]! - f * w[j]!;
-          A[r + j] = x;
-          z += x * u[j]!;
-        }
-      } else if (tauRk !== 0) {
-        for (let j = k + 1; j < n; j++) z += A[r + j]! * u[j]!;
+      for (let j = k + 1; j < n; j++) {
+        const x = A[r + j]! - f * w[j]!;
+        A[r + j] = x;
+        z += x * u[j]!;
       }
       const g = tauRk * z;
       const x1 = A[r + k + 1]! - g;
       A[r + k + 1] = x1;
-      if (i === k + 1) {
-        if (g !== 0) { for (let j = k + 2; j < n; j++) A[r + j] = A[r + j]! - g * u[j]!; }
-        continue;
-      }
       ss += x1 * x1;
-      if (g !== 0) {
-        for (let j = k + 2; j < n; j++) {
-          const y = A[r + j]! - g * u[j]!;
-          A[r + j] = y;
-          s[j] = s[j]! + x1 * y;
-        }
-      } else if (x1 !== 0) {
-        for (let j = k + 2; j < n; j++) s[j] = s[j]! + x1 * A[r + j]!;
+      for (let j = k + 2; j < n; j++) {
+        const y = A[r + j]! - g * u[j]!;
+        A[r + j] = y;
+        s[j] = s[j]! + x1 * y;
       }
     }
   }
