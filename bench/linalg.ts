@@ -4,8 +4,9 @@
  * shape), best of up to three runs, with NumPy/SciPy's time on the same matrices beside it.
  *
  * The reference runs in one /usr/bin/python3 process with OpenBLAS pinned to one thread (our code is
- * single-threaded too); the matrices travel as raw float64 files, so both sides factor identical
- * inputs. Without python3 + SciPy the column says "—" and a note says why.
+ * single-threaded too) that times one routine per request, right after ours of the same routine, so
+ * the two columns see the same machine load; the matrices travel as raw float64 files, so both sides
+ * factor identical inputs. Without python3 + SciPy the column says "—" and a note says why.
  *
  * @module
  */
@@ -87,31 +88,36 @@ def haar(n):
     q, r = np.linalg.qr(np.random.default_rng(1).standard_normal((n, n)))
     return q * np.sign(np.diag(r))
 
-spec = json.load(sys.stdin)
-out = {"versions": f"NumPy {np.__version__}, SciPy {scipy.__version__}"}
+spec = json.loads(sys.stdin.readline())
+routines = {}
 for n in spec["sizes"]:
     a = np.fromfile(f"{spec['dir']}/a{n}.f64").reshape(n, n)
     b = a / np.sqrt(n); e = sla.expm(b); sym = (a + a.T) / 2; rhs = a[:, 0].copy()
-    routines = {
-        "matmul A·A": lambda: a @ a, "lu": lambda: sla.lu_factor(a), "slogdet": lambda: np.linalg.slogdet(a),
-        "solve (one vector)": lambda: np.linalg.solve(a, rhs), "inverse": lambda: np.linalg.inv(a),
-        "qr (reduced Q and R)": lambda: np.linalg.qr(a), "randomOrthogonal": lambda: haar(n),
-        "symmetricEigen values": lambda: np.linalg.eigvalsh(sym), "symmetricEigen values+vectors": lambda: np.linalg.eigh(sym),
-        "singularValues": lambda: sla.svdvals(a), "svd (thin U, s, V)": lambda: np.linalg.svd(a, full_matrices=False),
-        "expm(A/√n)": lambda: sla.expm(b), "sqrtm(expm(A/√n))": lambda: sla.sqrtm(e),
-        "logm(expm(A/√n))": lambda: sla.logm(e), "power iteration ×100": lambda: power(a),
-    }
-    for name, f in routines.items():
-        out[f"{name} @ {n}"] = best(f)
+    for name, f in {
+        "matmul A·A": lambda a=a: a @ a, "lu": lambda a=a: sla.lu_factor(a),
+        "slogdet": lambda a=a: np.linalg.slogdet(a), "solve (one vector)": lambda a=a, r=rhs: np.linalg.solve(a, r),
+        "inverse": lambda a=a: np.linalg.inv(a), "qr (reduced Q and R)": lambda a=a: np.linalg.qr(a),
+        "randomOrthogonal": lambda n=n: haar(n), "symmetricEigen values": lambda s=sym: np.linalg.eigvalsh(s),
+        "symmetricEigen values+vectors": lambda s=sym: np.linalg.eigh(s), "singularValues": lambda a=a: sla.svdvals(a),
+        "svd (thin U, s, V)": lambda a=a: np.linalg.svd(a, full_matrices=False), "expm(A/√n)": lambda b=b: sla.expm(b),
+        "sqrtm(expm(A/√n))": lambda e=e: sla.sqrtm(e), "logm(expm(A/√n))": lambda e=e: sla.logm(e),
+        "power iteration ×100": lambda a=a: power(a),
+    }.items():
+        routines[f"{name} @ {n}"] = f
 m, k = spec["tall"]
 g = np.fromfile(f"{spec['dir']}/tall.f64").reshape(m, k)
-out["singularValues @ tall"] = best(lambda: sla.svdvals(g))
+routines["singularValues @ tall"] = lambda: sla.svdvals(g)
 for lp in spec["lp"]:
     p, q, c = np.array(lp["p"]), np.array(lp["q"]), np.array(lp["cost"])
     kk = len(p)
     a_eq = np.vstack([np.kron(np.eye(kk), np.ones(kk)), np.kron(np.ones(kk), np.eye(kk))])
-    out["lp " + lp["name"]] = best(lambda: so.linprog(c.ravel(), A_eq=a_eq, b_eq=np.concatenate([p, q]), method="highs"))
-print(json.dumps(out))
+    b_eq = np.concatenate([p, q])
+    routines["lp " + lp["name"]] = lambda c=c, a_eq=a_eq, b_eq=b_eq: so.linprog(c.ravel(), A_eq=a_eq, b_eq=b_eq, method="highs")
+print(json.dumps({"versions": f"NumPy {np.__version__}, SciPy {scipy.__version__}"}), flush=True)
+# One routine per request, so that each of its timings is taken right after ours of the same routine.
+for line in sys.stdin:
+    key = line.strip()
+    print(json.dumps({"key": key, "seconds": best(routines[key]) if key in routines else None}), flush=True)
 `;
 
 interface TransportBench {
@@ -132,36 +138,69 @@ function transportProblem(name: string, points: number[][], seed: number): Trans
   return { name, p: weights(), q: weights(), cost };
 }
 
-async function reference(
-  dir: string,
-  lps: TransportBench[],
-): Promise<{ times: Record<string, number>; note: string }> {
+/** The NumPy/SciPy side: a python3 process that times one routine per request, or why it cannot. */
+interface Reference {
+  time(key: string): Promise<number | undefined>;
+  close(): Promise<void>;
+  note: string;
+}
+
+async function startReference(dir: string, lps: TransportBench[]): Promise<Reference> {
+  const skipped = (why: string): Reference => ({
+    time: () => Promise.resolve(undefined),
+    close: () => Promise.resolve(),
+    note: `NumPy/SciPy column skipped: ${why}`,
+  });
+  let child: Deno.ChildProcess;
   try {
-    const child = new Deno.Command("/usr/bin/python3", {
+    child = new Deno.Command("/usr/bin/python3", {
       args: ["-c", PYTHON],
       env: { OPENBLAS_CORETYPE: "Cooperlake", OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(JSON.stringify({ dir, sizes: SIZES, tall: TALL, lp: lps })));
-    await writer.close();
-    const { code, stdout, stderr } = await child.output();
-    if (code !== 0) {
-      const last = new TextDecoder().decode(stderr).trim().split("\n").pop();
-      return { times: {}, note: `NumPy/SciPy column skipped: python3 failed (${last})` };
-    }
-    const times = JSON.parse(new TextDecoder().decode(stdout)) as Record<string, number> & {
-      versions: string;
-    };
-    return { times, note: `NumPy/SciPy: ${times.versions}, OpenBLAS on 1 thread, same matrices` };
   } catch (error) {
-    return {
-      times: {},
-      note: `NumPy/SciPy column skipped: /usr/bin/python3 not runnable (${(error as Error).message})`,
-    };
+    return skipped(`/usr/bin/python3 is not runnable (${(error as Error).message})`);
   }
+  const writer = child.stdin.getWriter();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const readLine = async (): Promise<string | undefined> => {
+    while (!buffered.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) return undefined;
+      buffered += value;
+    }
+    const at = buffered.indexOf("\n");
+    const line = buffered.slice(0, at);
+    buffered = buffered.slice(at + 1);
+    return line;
+  };
+  const send = (text: string) => writer.write(new TextEncoder().encode(text + "\n"));
+  const failure = async () => {
+    const stderr = await new Response(child.stderr).text();
+    return stderr.trim().split("\n").pop() ?? "no output";
+  };
+  await send(JSON.stringify({ dir, sizes: SIZES, tall: TALL, lp: lps }));
+  const ready = await readLine();
+  if (ready === undefined) return skipped(`python3 failed (${await failure()})`);
+  const { versions } = JSON.parse(ready) as { versions: string };
+  return {
+    note: `NumPy/SciPy: ${versions}, OpenBLAS on 1 thread, the same matrices, timed right after ours`,
+    async time(key) {
+      await send(key);
+      const line = await readLine();
+      return line === undefined
+        ? undefined
+        : (JSON.parse(line) as { seconds: number | null }).seconds ?? undefined;
+    },
+    async close() {
+      await writer.close();
+      await child.status;
+      await child.stderr.cancel();
+    },
+  };
 }
 
 const dir = await Deno.makeTempDir({ prefix: "bench-linalg-" });
@@ -205,33 +244,35 @@ try {
     rhs: small.data.slice(0, 64),
   };
   for (const r of ROUTINES) r.run(warm);
+  const reference = await startReference(dir, lps);
   const ours = new Map<string, number>();
+  const theirs = new Map<string, number | undefined>();
+  const measure = async (key: string, f: () => unknown) => {
+    ours.set(key, best(f));
+    theirs.set(key, await reference.time(key));
+  };
   for (const n of SIZES) {
     for (const r of ROUTINES) {
-      ours.set(
-        `${r.name} @ ${n}`,
-        best(() => r.run(inputs.get(n)!)),
-      );
+      await measure(`${r.name} @ ${n}`, () => r.run(inputs.get(n)!));
     }
   }
-  ours.set("singularValues @ tall", best(() => singularValues(tall)));
+  await measure("singularValues @ tall", () => singularValues(tall));
   for (const lp of lps) {
     const cost = matrix(lp.p.length, lp.q.length, lp.cost.flat());
-    ours.set(`lp ${lp.name}`, best(() => optimalTransport(lp.p, lp.q, cost)));
-  }
-  // A sanity check that the LP bench solved what it timed (not a timing).
-  for (const lp of lps) {
-    const r = optimalTransport(lp.p, lp.q, matrix(lp.p.length, lp.q.length, lp.cost.flat()));
+    await measure(`lp ${lp.name}`, () => optimalTransport(lp.p, lp.q, cost));
+    // A sanity check that the bench solved what it timed (not a timing).
+    const r = optimalTransport(lp.p, lp.q, cost);
     if (Math.abs(r.cost - r.dualCost) > 1e-9) throw new Error(`bench LP ${lp.name}: primal ≠ dual`);
   }
-  const { times: theirs, note } = await reference(dir, lps);
+  await reference.close();
+  const note = reference.note;
 
   const rows = [];
   for (const r of ROUTINES) {
     for (const n of SIZES) {
       const key = `${r.name} @ ${n}`;
       const t = ours.get(key)!;
-      const ref = theirs[key];
+      const ref = theirs.get(key);
       rows.push([
         r.name,
         String(n),
@@ -247,8 +288,8 @@ try {
     "singularValues",
     `${TALL[0]}×${TALL[1]}`,
     ours.get(tallKey),
-    theirs[tallKey],
-    theirs[tallKey] ? ours.get(tallKey)! / theirs[tallKey]! : undefined,
+    theirs.get(tallKey),
+    theirs.get(tallKey) ? ours.get(tallKey)! / theirs.get(tallKey)! : undefined,
     "",
   ]);
   for (const lp of lps) {
@@ -257,8 +298,8 @@ try {
       "optimalTransport (linprog)",
       lp.name,
       ours.get(key),
-      theirs[key],
-      theirs[key] ? ours.get(key)! / theirs[key]! : undefined,
+      theirs.get(key),
+      theirs.get(key) ? ours.get(key)! / theirs.get(key)! : undefined,
       "vs HiGHS",
     ]);
   }
