@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { symmetricEigen } from "./_sym_eigen.ts";
+import { symmetricEigen } from "../../numerics/sym_eigen.ts";
 
 /** Mean and covariance of a set of feature vectors. */
 export interface GaussianStats {

@@ -1,10 +1,16 @@
 /**
  * Eigendecomposition of a real symmetric matrix: Householder reduction to tridiagonal form, then the
  * implicit QL algorithm (tred2 + tql2 from EISPACK, by way of JAMA). Float64, row-major, O(n³); about
- * 0.1 s for n = 256. Eigenvalues come back in ascending order.
+ * 0.1 s for n = 256. Eigenvalues come back in ascending order (`numpy.linalg.eigh`'s order).
+ *
+ * @example
+ * ```ts
+ * const { values, vectors } = symmetricEigen(fromRows([[2, 1], [1, 2]])); // values [1, 3]
+ * ```
  *
  * @module
  */
+import { assertSquare, isMatrix, type Matrix } from "./matrix.ts";
 
 /** Eigenvalues (ascending) and, when asked for, the eigenvectors as the columns of `vectors`. */
 export interface SymmetricEigen {
@@ -20,8 +26,23 @@ export interface SymmetricEigen {
 export function symmetricEigen(
   a: ArrayLike<number>,
   n: number,
-  options: { vectors?: boolean } = {},
+  options?: { vectors?: boolean },
+): SymmetricEigen;
+/** The same for a {@linkcode Matrix} (which must be square). */
+export function symmetricEigen(a: Matrix, options?: { vectors?: boolean }): SymmetricEigen;
+export function symmetricEigen(
+  input: ArrayLike<number> | Matrix,
+  nOrOptions?: number | { vectors?: boolean },
+  maybeOptions: { vectors?: boolean } = {},
 ): SymmetricEigen {
+  if (isMatrix(input)) {
+    const options = typeof nOrOptions === "object" ? nOrOptions : {};
+    return symmetricEigenOf(input.data, assertSquare(input, "decompose"), options);
+  }
+  return symmetricEigenOf(input, nOrOptions as number, maybeOptions);
+}
+
+function symmetricEigenOf(a: ArrayLike<number>, n: number, options: { vectors?: boolean }): SymmetricEigen {
   if (!Number.isInteger(n) || n < 1) {
     throw new Error(`Cannot decompose a ${n}×${n} matrix: n must be a positive integer`);
   }
