@@ -11,7 +11,13 @@
  *
  * @example
  * ```ts
- * expm(fromRows([[0, -Math.PI], [Math.PI, 0]])); // the rotation by π: [[−1, 0], [0, −1]] to rounding
+ * import assert from "node:assert/strict";
+ * import { expm } from "./expm.ts";
+ * import { fromRows, maxAbsDiff } from "./matrix.ts";
+ *
+ * // exp of π times the generator of plane rotations: the rotation by π, which is −I
+ * const rotation = expm(fromRows([[0, -Math.PI], [Math.PI, 0]]));
+ * assert.ok(maxAbsDiff(rotation, fromRows([[-1, 0], [0, -1]])) < 1e-12);
  * ```
  *
  * @module

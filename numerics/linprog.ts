@@ -20,9 +20,16 @@
  *
  * @example
  * ```ts
- * // max x + y subject to x + 2y ≤ 4, 3x + y ≤ 6, x, y ≥ 0
+ * import assert from "node:assert/strict";
+ * import { linprog } from "./linprog.ts";
+ * import { fromRows } from "./matrix.ts";
+ *
+ * // max x + y subject to x + 2y ≤ 4, 3x + y ≤ 6, x, y ≥ 0 (linprog minimises, so c = −(1, 1))
  * const r = linprog({ c: [-1, -1], aUb: fromRows([[1, 2], [3, 1]]), bUb: [4, 6] });
- * // r.status "optimal", r.x [1.6, 1.2], r.fun −2.8, r.ubMarginals [−0.4, −0.2]
+ * assert.ok(r.status === "optimal");
+ * const close = (x: ArrayLike<number>, y: number[]) => y.every((v, i) => Math.abs(x[i]! - v) < 1e-12);
+ * assert.ok(close(r.x, [1.6, 1.2]) && Math.abs(r.fun + 2.8) < 1e-12);
+ * assert.ok(close(r.ubMarginals, [-0.4, -0.2])); // ∂fun/∂bUb: what one more unit of each budget is worth
  * ```
  *
  * @module

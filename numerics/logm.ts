@@ -15,7 +15,12 @@
  *
  * @example
  * ```ts
- * logm(fromRows([[Math.E, 0], [0, 1]])); // [[1, 0], [0, 0]] to rounding
+ * import assert from "node:assert/strict";
+ * import { logm } from "./logm.ts";
+ * import { fromRows, maxAbsDiff } from "./matrix.ts";
+ *
+ * const log = logm(fromRows([[Math.E, 0], [0, 1]]));
+ * assert.ok(maxAbsDiff(log, fromRows([[1, 0], [0, 0]])) < 1e-12);
  * ```
  *
  * @module

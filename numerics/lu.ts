@@ -7,9 +7,15 @@
  *
  * @example
  * ```ts
- * const a = fromRows([[0, 2], [3, 4]]);
- * slogdet(a); // { sign: -1, logAbsDet: Math.log(6) }
- * solve(a, [2, 7]); // Float64Array [1, 1]
+ * import assert from "node:assert/strict";
+ * import { slogdet, solve } from "./lu.ts";
+ * import { fromRows } from "./matrix.ts";
+ *
+ * const a = fromRows([[0, 2], [3, 4]]); // needs a row exchange: a₀₀ = 0
+ * const { sign, logAbsDet } = slogdet(a); // det a = −6
+ * assert.equal(sign, -1);
+ * assert.ok(Math.abs(logAbsDet - Math.log(6)) < 1e-12);
+ * assert.deepEqual(solve(a, [2, 7]), Float64Array.of(1, 1));
  * ```
  *
  * @module

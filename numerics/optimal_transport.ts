@@ -9,9 +9,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { fromRows } from "./matrix.ts";
+ * import { optimalTransport } from "./optimal_transport.ts";
+ *
  * // Move mass 1 from point 0 to point 2 of the line, at cost |i − j|.
  * const r = optimalTransport([1, 0, 0], [0, 0, 1], fromRows([[0, 1, 2], [1, 0, 1], [2, 1, 0]]));
- * // r.cost 2, r.dualCost 2, r.plan[0][2] = 1
+ * assert.ok(Math.abs(r.cost - 2) < 1e-12 && Math.abs(r.dualCost - 2) < 1e-12); // strong duality
+ * assert.ok(Math.abs(r.plan.data[0 * 3 + 2]! - 1) < 1e-12); // Γ₀₂ = 1: all of it goes straight there
  * ```
  *
  * @module

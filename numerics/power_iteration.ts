@@ -7,8 +7,15 @@
  *
  * @example
  * ```ts
- * const { sigma, u } = largestSingularValue(fromRows([[3, 0], [4, 5]])); // sigma √45 ≈ 6.708
- * largestSingularValue(fromRows([[3, 0], [4, 5]]), { start: u, iterations: 1 }); // one warm step
+ * import assert from "node:assert/strict";
+ * import { fromRows } from "./matrix.ts";
+ * import { largestSingularValue } from "./power_iteration.ts";
+ *
+ * const a = fromRows([[3, 0], [4, 5]]); // σ₁ = √45
+ * const { sigma, u } = largestSingularValue(a);
+ * assert.ok(Math.abs(sigma - Math.sqrt(45)) < 1e-12);
+ * const warm = largestSingularValue(a, { start: u, iterations: 1 }); // one step from the previous u
+ * assert.ok(warm.iterations === 1 && Math.abs(warm.sigma - Math.sqrt(45)) < 1e-12);
  * ```
  *
  * @module

@@ -7,7 +7,14 @@
  *
  * @example
  * ```ts
- * const { q, r } = qr(fromRows([[3, 1], [4, 2]])); // r = [[-5, -2.2], [0, 0.4]]
+ * import assert from "node:assert/strict";
+ * import { fromRows, matmul, maxAbsDiff } from "./matrix.ts";
+ * import { qr } from "./qr.ts";
+ *
+ * const a = fromRows([[3, 1], [4, 2]]);
+ * const { q, r } = qr(a);
+ * assert.ok(maxAbsDiff(r, fromRows([[-5, -2.2], [0, 0.4]])) < 1e-12); // LAPACK's signs: r₀₀ < 0 as a₀₀ > 0
+ * assert.ok(maxAbsDiff(matmul(q, r), a) < 1e-12);
  * ```
  *
  * @module

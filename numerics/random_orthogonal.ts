@@ -6,7 +6,14 @@
  *
  * @example
  * ```ts
- * const q = randomOrthogonal(4, new Rng(7)); // qᵀq = I to rounding; the same q for seed 7 everywhere
+ * import assert from "node:assert/strict";
+ * import { Rng } from "../stages/data/random.ts";
+ * import { identity, matmul, maxAbsDiff, transpose } from "./matrix.ts";
+ * import { randomOrthogonal } from "./random_orthogonal.ts";
+ *
+ * const q = randomOrthogonal(4, new Rng(7));
+ * assert.ok(maxAbsDiff(matmul(transpose(q), q), identity(4)) < 1e-12); // qᵀq = I to rounding
+ * assert.deepEqual(randomOrthogonal(4, new Rng(7)), q); // the same q for seed 7 everywhere
  * ```
  *
  * @module

@@ -11,7 +11,11 @@
  *
  * @example
  * ```ts
- * sqrtm(fromRows([[4, 0], [0, 9]])); // [[2, 0], [0, 3]]
+ * import assert from "node:assert/strict";
+ * import { fromRows, maxAbsDiff } from "./matrix.ts";
+ * import { sqrtm } from "./sqrtm.ts";
+ *
+ * assert.ok(maxAbsDiff(sqrtm(fromRows([[4, 0], [0, 9]])), fromRows([[2, 0], [0, 3]])) < 1e-12);
  * ```
  *
  * @module

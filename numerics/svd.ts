@@ -15,8 +15,15 @@
  *
  * @example
  * ```ts
- * singularValues(fromRows([[3, 0], [4, 5]])); // Float64Array [√45, √5]
- * const { u, s, v } = svd(fromRows([[3, 0], [4, 5]])); // u·diag(s)·vᵀ = A
+ * import assert from "node:assert/strict";
+ * import { diagonalMatrix, fromRows, matmul, maxAbsDiff, transpose } from "./matrix.ts";
+ * import { singularValues, svd } from "./svd.ts";
+ *
+ * const a = fromRows([[3, 0], [4, 5]]);
+ * const [s1 = NaN, s2 = NaN] = singularValues(a);
+ * assert.ok(Math.abs(s1 - Math.sqrt(45)) < 1e-12 && Math.abs(s2 - Math.sqrt(5)) < 1e-12);
+ * const { u, s, v } = svd(a);
+ * assert.ok(maxAbsDiff(matmul(matmul(u, diagonalMatrix(s)), transpose(v)), a) < 1e-12); // u·diag(s)·vᵀ = a
  * ```
  *
  * @module

@@ -5,7 +5,15 @@
  *
  * @example
  * ```ts
- * const { values, vectors } = symmetricEigen(fromRows([[2, 1], [1, 2]])); // values [1, 3]
+ * import assert from "node:assert/strict";
+ * import { fromRows } from "./matrix.ts";
+ * import { symmetricEigen } from "./sym_eigen.ts";
+ *
+ * const { values, vectors } = symmetricEigen(fromRows([[2, 1], [1, 2]]));
+ * assert.ok(Math.abs(values[0]! - 1) < 1e-12 && Math.abs(values[1]! - 3) < 1e-12); // ascending
+ * // column 1 (entries 1 and 3 of the row-major n×n array) is the eigenvector of 3: ±(1, 1)/√2
+ * assert.ok(vectors !== undefined && Math.abs(Math.abs(vectors[1]!) - Math.SQRT1_2) < 1e-12);
+ * assert.ok(Math.abs(vectors[1]! - vectors[3]!) < 1e-12);
  * ```
  *
  * @module

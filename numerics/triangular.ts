@@ -5,8 +5,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { fromRows } from "./matrix.ts";
+ * import { solveTriangular } from "./triangular.ts";
+ *
  * const l = fromRows([[2, 0], [1, 1]]);
- * solveTriangular(l, [4, 3], { lower: true }); // Float64Array [2, 1]
+ * assert.deepEqual(solveTriangular(l, [4, 3], { lower: true }), Float64Array.of(2, 1));
  * ```
  *
  * @module
