@@ -9,8 +9,9 @@
  * @module
  */
 import { activeRuns, readStageRows, recoverDeadRuns } from "./history.ts";
-import { isAlive, lock, readLockOwner } from "./process_lock.ts";
+import { describeHolder, isAlive, lock, readLockOwner } from "./process_lock.ts";
 import type { Store } from "./store.ts";
+import { pointerSchema, readStoreFile } from "./store_schema.ts";
 
 export interface GcReport {
   objects: { digest: string; bytes: number }[];
@@ -48,7 +49,7 @@ export async function collectGarbage(
   options: { dryRun?: boolean; onWait?: (message: string) => void } = {},
 ): Promise<GcReport> {
   using _lock = await lock(store.lockPath("store"), "gc", {
-    onWait: (h) => options.onWait?.(`waiting for pid ${h.pid} (${h.purpose})`),
+    onWait: (h) => options.onWait?.(`waiting for ${describeHolder(h)}`),
   });
   await recoverDeadRuns(store);
   for (let told = false; activeRuns(store).length > 0; told = true) {
@@ -60,12 +61,10 @@ export async function collectGarbage(
   for (const pipeline of listDir(`${store.root}/pointers`)) {
     for (const file of listDir(`${store.root}/pointers/${pipeline}`)) {
       if (file === "latest.json") continue; // the latest run is also the latest of its param set
-      try {
-        const { runId } = JSON.parse(Deno.readTextFileSync(`${store.root}/pointers/${pipeline}/${file}`));
-        for (const row of readStageRows(store, runId)) if (row.object) keep.add(row.object);
-      } catch {
-        // an unreadable pointer protects nothing
-      }
+      // An unreadable pointer protects nothing.
+      const pointer = readStoreFile(`${store.root}/pointers/${pipeline}/${file}`, pointerSchema);
+      if (!pointer.ok) continue;
+      for (const row of readStageRows(store, pointer.value.runId)) if (row.object) keep.add(row.object);
     }
   }
 
@@ -78,13 +77,22 @@ export async function collectGarbage(
   }
   const doomed = new Set(report.objects.map((o) => o.digest));
   const finished = new Set<string>();
-  for await (const record of store.keys()) {
-    finished.add(record.key);
-    if (doomed.has(record.object) || !keep.has(record.object)) report.keys.push(record.key);
+  for await (const { key, read } of store.keyEntries()) {
+    if (!read.ok) { // a corrupt record serves nothing (a run treats it as a miss): remove it
+      report.keys.push(key);
+      continue;
+    }
+    finished.add(key);
+    if (doomed.has(read.value.object) || !keep.has(read.value.object)) report.keys.push(key);
   }
   for (const key of listDir(`${store.root}/work`)) {
     const path = store.workDir(key);
-    const age = Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+    let age: number;
+    try {
+      age = Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+    } catch {
+      continue; // removed meanwhile
+    }
     if (finished.has(key) || age > WORK_MAX_AGE_MS) report.workDirs.push({ key, bytes: sizeOf(path) });
   }
   for (const name of listDir(`${store.root}/locks`)) {

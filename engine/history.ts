@@ -8,9 +8,17 @@
  *
  * @module
  */
-import { isAlive } from "./process_lock.ts";
+import { isAlive, type ProcessId } from "./process_lock.ts";
 import { type RunRecord, type StageRow, writeRunParquet } from "./results.ts";
 import { type Store, writeAtomic } from "./store.ts";
+import {
+  checkShape,
+  pointerSchema,
+  processIdSchema,
+  readStoreFile,
+  runRecordSchema,
+  stageRowSchema,
+} from "./store_schema.ts";
 
 export function runDir(store: Store, runId: string): string {
   return `${store.root}/runs/${runId}`;
@@ -22,12 +30,10 @@ export function newRunId(now = new Date()): string {
   return `${t}-${crypto.randomUUID().slice(0, 4)}`;
 }
 
+/** A run's record, or null when it is missing or malformed (store_schema.ts). */
 export function readRun(store: Store, runId: string): RunRecord | null {
-  try {
-    return JSON.parse(Deno.readTextFileSync(`${runDir(store, runId)}/run.json`)) as RunRecord;
-  } catch {
-    return null;
-  }
+  const read = readStoreFile(`${runDir(store, runId)}/run.json`, runRecordSchema);
+  return read.ok ? read.value as RunRecord : null;
 }
 
 export async function writeRun(store: Store, run: RunRecord): Promise<void> {
@@ -41,7 +47,10 @@ export function appendStageRow(store: Store, row: StageRow): void {
   });
 }
 
-/** The final row of each stage of a run, in the order they were first written. */
+/**
+ * The final row of each stage of a run, in the order they were first written. Lines that do not parse
+ * or have the wrong shape are skipped (store_schema.ts): the row before them stands.
+ */
 export function readStageRows(store: Store, runId: string): StageRow[] {
   let text = "";
   try {
@@ -52,12 +61,14 @@ export function readStageRows(store: Store, runId: string): StageRow[] {
   const rows = new Map<string, StageRow>();
   for (const line of text.split("\n")) {
     if (!line) continue;
+    let data: unknown;
     try {
-      const row = JSON.parse(line) as StageRow;
-      rows.set(row.stage, row);
+      data = JSON.parse(line);
     } catch {
-      // a line cut short by a kill: the provisional row before it stands
+      continue; // a line cut short by a kill: the provisional row before it stands
     }
+    const row = checkShape(stageRowSchema, data);
+    if (row.ok) rows.set(row.value.stage, row.value as StageRow);
   }
   return [...rows.values()];
 }
@@ -73,11 +84,8 @@ export interface Pointer {
 }
 
 export function readPointer(store: Store, pipeline: string, name = "latest"): Pointer | null {
-  try {
-    return JSON.parse(Deno.readTextFileSync(`${store.root}/pointers/${pipeline}/${name}.json`)) as Pointer;
-  } catch {
-    return null;
-  }
+  const read = readStoreFile(`${store.root}/pointers/${pipeline}/${name}.json`, pointerSchema);
+  return read.ok ? read.value : null;
 }
 
 export async function writePointers(store: Store, run: RunRecord): Promise<void> {
@@ -111,35 +119,35 @@ export async function unmarkActive(store: Store, runId: string): Promise<void> {
   await Deno.remove(`${store.root}/active/${runId}.json`).catch(() => {});
 }
 
+/** The runs marked active (runs in progress, or killed and not yet recovered), with their owners. */
+export function activeMarkers(store: Store): { runId: string; owner: ProcessId | null }[] {
+  const markers: { runId: string; owner: ProcessId | null }[] = [];
+  for (const entry of Deno.readDirSync(`${store.root}/active`)) {
+    if (!entry.name.endsWith(".json")) continue; // a temp file of writeAtomic
+    const read = readStoreFile(`${store.root}/active/${entry.name}`, processIdSchema);
+    markers.push({ runId: entry.name.replace(/\.json$/, ""), owner: read.ok ? read.value : null });
+  }
+  return markers;
+}
+
 /** Live runs in the store (their process still runs). */
 export function activeRuns(store: Store): string[] {
-  const live: string[] = [];
-  for (const entry of Deno.readDirSync(`${store.root}/active`)) {
-    try {
-      const owner = JSON.parse(Deno.readTextFileSync(`${store.root}/active/${entry.name}`));
-      if (isAlive(owner)) live.push(entry.name.replace(/\.json$/, ""));
-    } catch {
-      // being written
-    }
-  }
-  return live;
+  return activeMarkers(store).filter((m) => m.owner && isAlive(m.owner)).map((m) => m.runId);
 }
 
 /**
  * Finishes the records of runs whose process died (kill -9, crash, power loss): status "interrupted",
- * Parquet written from the rows that made it to stages.jsonl. Returns their ids.
+ * Parquet written from the rows that made it to stages.jsonl. Returns their ids. `isGone` decides
+ * (default: the owner is dead on this host); unlock.ts widens it to the hosts the user declared gone.
  */
-export async function recoverDeadRuns(store: Store): Promise<string[]> {
+export async function recoverDeadRuns(
+  store: Store,
+  isGone: (owner: ProcessId) => boolean = (owner) => !isAlive(owner),
+): Promise<string[]> {
   const recovered: string[] = [];
-  for (const entry of Deno.readDirSync(`${store.root}/active`)) {
-    const runId = entry.name.replace(/\.json$/, "");
-    let owner;
-    try {
-      owner = JSON.parse(Deno.readTextFileSync(`${store.root}/active/${entry.name}`));
-    } catch {
-      continue;
-    }
-    if (isAlive(owner)) continue;
+  for (const { runId, owner } of activeMarkers(store)) {
+    // Markers are written whole (temp file + rename), so one that does not parse is damaged: recover it.
+    if (owner && !isGone(owner)) continue;
     const run = readRun(store, runId);
     if (run && run.status === "running") {
       const rows = readStageRows(store, runId);

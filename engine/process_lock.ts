@@ -140,11 +140,31 @@ export function tryLock(path: string, purpose: string): HeldLock | LockOwner | n
  * faster one had just taken. Creation needs no break lock, since it can only follow a removal.
  */
 function breakStaleLock(path: string, seen: LockOwner | null): void {
+  breakLock(path, seen, (owner) => !isAlive(owner));
+}
+
+/**
+ * Removes the lock at `path` if its owner is still `seen` (null: an unreadable file) and `breakable`
+ * says so of it, under the break lock (see breakStaleLock). Returns whether it removed the lock.
+ * unlock.ts uses it with a wider `breakable` for the locks of hosts the user declared gone.
+ */
+export function breakLock(
+  path: string,
+  seen: LockOwner | null,
+  breakable: (owner: LockOwner) => boolean,
+): boolean {
   const breaker = `${path}.break`;
   try {
     Deno.writeTextFileSync(breaker, String(Deno.pid), { createNew: true });
   } catch (error) {
-    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    if (!(error instanceof Deno.errors.AlreadyExists)) {
+      try {
+        Deno.removeSync(breaker); // created but not written (a full disk): leave nothing behind
+      } catch {
+        // not created
+      }
+      throw error;
+    }
     // Someone is breaking it right now; a break lock older than 10 s belongs to a dead process.
     try {
       const age = Date.now() - (Deno.statSync(breaker).mtime?.getTime() ?? 0);
@@ -152,15 +172,19 @@ function breakStaleLock(path: string, seen: LockOwner | null): void {
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error; // the breaker just finished
     }
-    return;
+    return false;
   }
   try {
     const now = readLockOwner(path);
-    if (now && seen && (now.pid !== seen.pid || now.start !== seen.start)) return;
-    if (now && isAlive(now)) return;
+    if (now && seen && (now.pid !== seen.pid || now.start !== seen.start || now.host !== seen.host)) {
+      return false;
+    }
+    if (now && !breakable(now)) return false;
     Deno.removeSync(path);
+    return true;
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
+    return false;
   } finally {
     try {
       Deno.removeSync(breaker);

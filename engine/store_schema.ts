@@ -45,7 +45,7 @@ export const keyRecordSchema = z.looseObject({
   params: z.unknown(),
   inputs: stringRecord,
   runtime: stringRecord,
-  files: stringRecord.optional(),
+  files: stringRecord.exactOptional(),
   producedBy: z.looseObject({
     runId: z.string(),
     startedAt: z.string(),
@@ -94,7 +94,7 @@ export const runRecordSchema = z.looseObject({
   versions: stringRecord,
   previousRunId: z.string().nullable(),
   description: z.string(),
-  article: z.looseObject({ title: z.string(), url: z.string(), date: z.string().optional() }),
+  article: z.looseObject({ title: z.string(), url: z.string(), date: z.string().exactOptional() }),
   headline: z.looseObject({ label: z.string(), value: z.number().nullable(), lowerIsBetter: z.boolean() })
     .nullable(),
   report: z.string().nullable(),
@@ -119,7 +119,7 @@ export const stageRowSchema = z.looseObject({
   params: z.unknown(),
   inputs: stringRecord,
   runtime: stringRecord,
-  files: stringRecord.optional(),
+  files: stringRecord.exactOptional(),
   producerRunId: z.string().nullable(),
   error: z.string().nullable(),
 });
@@ -132,7 +132,7 @@ export const pipelineMetaCacheSchema = z.record(
   z.string(),
   z.looseObject({
     description: z.string(),
-    article: z.looseObject({ title: z.string(), url: z.string(), date: z.string().optional() }),
+    article: z.looseObject({ title: z.string(), url: z.string(), date: z.string().exactOptional() }),
     mtimeMs: z.number(),
   }),
 );
