@@ -29,7 +29,7 @@ import type { Override } from "./params.ts";
 import { resolveParams } from "./params.ts";
 import type { PipelineDef } from "./pipeline.ts";
 import { downstreamOf, explainRun, PlanError, type PlannedStage, planStages, upstreamOf } from "./plan.ts";
-import { currentProcess, lock } from "./process_lock.ts";
+import { currentProcess, describeHolder, lock, LockWaitInterrupted } from "./process_lock.ts";
 import { formatDuration, makeStyle, ProgressBoard, type Style } from "./progress.ts";
 import { MetricsSink, type RunRecord, type RunStatus, type StageRow } from "./results.ts";
 import type { StageContext, UpstreamRecord } from "./stage.ts";
@@ -160,8 +160,11 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
 
   /** The verified key record of a cached result, or why there is none. */
   const lookup = async (key: string): Promise<{ record: KeyRecord } | { miss: string | null }> => {
-    const record = store.readKey(key);
-    if (!record) return { miss: null };
+    const read = store.lookupKey(key);
+    if (!read.ok) {
+      return { miss: read.missing ? null : `cache entry was corrupt (${read.problem}): recomputing` };
+    }
+    const record = read.value;
     const check = await store.verifyObject(record.object);
     if (check.ok) return { record };
     // Never serve a changed object: drop it and its key, and recompute.
@@ -251,7 +254,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   {
     // The store lock only orders run starts against gc: gc never sweeps while a run is active.
     using _storeLock = await lock(store.lockPath("store"), `run ${runId}: starting`, {
-      onWait: (h) => out(style.dim(`waiting for pid ${h.pid} (${h.purpose})…`)),
+      onWait: (h) => out(style.dim(`waiting for ${describeHolder(h)}…`)),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     run.previousRunId = readPointer(store, pipeline.name)?.runId ?? null;
     await writeRun(store, run);
@@ -326,15 +330,24 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
 
     let heldLock: Disposable | null = null;
     if (!cached) {
-      heldLock = await lock(store.lockPath(key), `run ${runId}: computing ${pipeline.name}/${s.name}`, {
-        onWait: (holder) =>
-          out(
-            `  ${style.dim("…")} ${pad(s.name)}  ${
-              style.dim(`waiting for pid ${holder.pid} (${holder.purpose})`)
-            }`,
-          ),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      try {
+        heldLock = await lock(store.lockPath(key), `run ${runId}: computing ${pipeline.name}/${s.name}`, {
+          onWait: (holder) =>
+            out(`  ${style.dim("…")} ${pad(s.name)}  ${style.dim(`waiting for ${describeHolder(holder)}`)}`),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (error) {
+        // Ctrl-C or SIGTERM while another run computes this stage: the run ends as interrupted.
+        if (!(error instanceof LockWaitInterrupted)) throw error;
+        interrupted = true;
+        Object.assign(row, {
+          status: "interrupted",
+          reason: `${reason}; interrupted while waiting for its lock`,
+        });
+        finishRow(row);
+        out(`  ${style.bad("✗")} ${pad(s.name)}  interrupted while waiting for another run to compute it`);
+        continue;
+      }
       if (!forced.has(s.name)) {
         // Someone may have computed it while we waited.
         const found = await lookup(key);
@@ -542,6 +555,7 @@ async function executeStage(a: ExecuteArgs): Promise<ExecuteResult> {
   if (failure) {
     // A failed attempt's partial output is useless; its workDir (checkpoints) is kept for the retry.
     await Deno.remove(staging, { recursive: true }).catch(() => {});
+    await store.removeWorkDirIfEmpty(key); // no checkpoints: nothing to keep
     return failure;
   }
   let object: string;
