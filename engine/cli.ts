@@ -393,7 +393,7 @@ async function cmdVerify(args: string[], style: Style): Promise<number> {
     ...(pipeline ? { pipeline } : {}),
     dryRun: Boolean(values["dry-run"]) || store.readOnly,
   });
-  console.log(formatVerifyReport(report, style));
+  console.log(formatVerifyReport(report, style, store.readOnly ? "the store is read-only" : "--dry-run"));
   return report.unrepaired > 0 ? 1 : 0;
 }
 

@@ -9,7 +9,8 @@
  * @module
  */
 import { activeRuns, readStageRows, recoverDeadRuns } from "./history.ts";
-import { describeHolder, isAlive, lock, readLockOwner } from "./process_lock.ts";
+import { isDiskFullError } from "./fs_errors.ts";
+import { describeHolder, type HeldLock, isAlive, lock, readLockOwner } from "./process_lock.ts";
 import type { Store } from "./store.ts";
 import { pointerSchema, readStoreFile } from "./store_schema.ts";
 
@@ -48,9 +49,19 @@ export async function collectGarbage(
   store: Store,
   options: { dryRun?: boolean; onWait?: (message: string) => void } = {},
 ): Promise<GcReport> {
-  using _lock = await lock(store.lockPath("store"), "gc", {
-    onWait: (h) => options.onWait?.(`waiting for ${describeHolder(h)}`),
-  });
+  const takeLock = () =>
+    lock(store.lockPath("store"), "gc", {
+      onWait: (h) => options.onWait?.(`waiting for ${describeHolder(h)}`),
+    });
+  let held: HeldLock;
+  try {
+    held = await takeLock();
+  } catch (error) {
+    // A full disk is when gc matters most, and its lock needs a few bytes: give up the store's reserve.
+    if (!isDiskFullError(error) || !store.releaseReserve()) throw error;
+    held = await takeLock();
+  }
+  using _lock = held;
   await recoverDeadRuns(store);
   for (let told = false; activeRuns(store).length > 0; told = true) {
     if (!told) options.onWait?.(`waiting for active runs to finish: ${activeRuns(store).join(", ")}`);
@@ -108,7 +119,7 @@ export async function collectGarbage(
       await Deno.remove(store.workDir(w.key), { recursive: true }).catch(() => {});
     }
     for (const l of report.leftovers) await Deno.remove(`${store.root}/${l}`).catch(() => {});
-    report.leftovers.push(...(await store.cleanLeftovers()));
-  }
+    report.leftovers.push(...(await store.cleanLeftovers())); // and remakes the reserve, if there is room
+  } else store.ensureReserve();
   return report;
 }

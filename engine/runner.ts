@@ -11,6 +11,7 @@ import { cacheKey } from "./cache_key.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import { CodeHasher } from "./code_digest.ts";
 import { FileHasher } from "./file_digest.ts";
+import { describeWriteError, isDiskFullError } from "./fs_errors.ts";
 import { sha256Hex } from "./hash.ts";
 import {
   appendStageRow,
@@ -524,7 +525,11 @@ async function executeStage(a: ExecuteArgs): Promise<ExecuteResult> {
     });
     failure = {
       ok: false,
-      error: interrupted ? "interrupted (work so far is kept for a resume)" : errorText(error, a.verbose),
+      error: interrupted
+        ? "interrupted (work so far is kept for a resume)"
+        : isDiskFullError(error)
+        ? describeWriteError(error, "the store")
+        : errorText(error, a.verbose),
       interrupted,
     };
   } finally {

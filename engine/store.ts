@@ -11,6 +11,7 @@
  *   pointers/<pipeline>/         latest.json and <param-set>.json → run id
  *   active/<run-id>.json         runs in progress (owner pid); gc waits for them
  *   locks/  tmp/  cache/
+ *   reserve                      1 MiB that gc gives up to run on a full disk
  * ```
  *
  * Crash safety comes from ordering: a stage writes into tmp/, the engine hashes the files, renames the
@@ -65,6 +66,7 @@ export type Verification = { ok: true } | { ok: false; problem: string };
 const shard = (hex: string) => hex.slice(0, 2);
 
 const FOLDERS = ["objects", "keys", "work", "runs", "pointers", "active", "locks", "tmp", "cache"];
+const RESERVE_BYTES = 1 << 20;
 
 export class Store {
   readonly root: string;
@@ -294,12 +296,56 @@ export class Store {
 
   // ---- leftovers ------------------------------------------------------------------------------
 
+  // ---- the reserve ------------------------------------------------------------------------------
+
+  /**
+   * A file of 1 MiB kept in the store so that gc can still run on a full disk: gc needs a few bytes for
+   * its lock and for finishing the records of dead runs before it can free anything. It is made by the
+   * run that finds it missing (one stat per run otherwise) and given up by gc when the disk is full.
+   */
+  get reservePath(): string {
+    return `${this.root}/reserve`;
+  }
+
+  /** Makes the reserve if it is missing and there is room (a full disk only means no reserve yet). */
+  ensureReserve(): void {
+    try {
+      Deno.statSync(this.reservePath);
+      return;
+    } catch {
+      // missing
+    }
+    const tmp = `${this.reservePath}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+    try {
+      Deno.writeFileSync(tmp, new Uint8Array(RESERVE_BYTES));
+      Deno.renameSync(tmp, this.reservePath);
+    } catch (error) {
+      try {
+        Deno.removeSync(tmp);
+      } catch {
+        // never created
+      }
+      if (!isStoreWriteError(error)) throw error;
+    }
+  }
+
+  /** Deletes the reserve to make room on a full disk. Returns whether there was one. */
+  releaseReserve(): boolean {
+    try {
+      Deno.removeSync(this.reservePath);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * Removes staging folders of processes that are gone, and the temp files that a process killed (or
    * stopped by a full disk) between writing and renaming left in locks/, keys/ and cache/. Returns what
-   * was removed, relative to the store.
+   * was removed, relative to the store. Also makes the reserve if it is missing.
    */
   async cleanLeftovers(): Promise<string[]> {
+    this.ensureReserve();
     const removed: string[] = [];
     const host = currentProcess().host;
     for (const name of await listDir(`${this.root}/tmp`)) {

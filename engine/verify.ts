@@ -238,7 +238,7 @@ export async function verifyStore(
 }
 
 /** The report as the CLI prints it. */
-export function formatVerifyReport(report: VerifyReport, style: Style): string {
+export function formatVerifyReport(report: VerifyReport, style: Style, whyDry = "--dry-run"): string {
   const c = report.checked;
   const lines = [
     `verified ${report.scope}: ${plural(c.objects, "output", "outputs")} (${(c.bytes / 1e6).toFixed(1)} MB ` +
@@ -249,7 +249,7 @@ export function formatVerifyReport(report: VerifyReport, style: Style): string {
     const action = f.repair === null
       ? style.bad("cannot be repaired")
       : report.dryRun
-      ? style.warn(`fix (not done: --dry-run): ${f.repair}`)
+      ? style.warn(`fix (not done: ${whyDry}): ${f.repair}`)
       : style.ok(`fixed: ${f.repair}`);
     lines.push(`  ${f.what}: ${f.problem} → ${action}`);
   }
@@ -258,7 +258,8 @@ export function formatVerifyReport(report: VerifyReport, style: Style): string {
   else if (report.dryRun) {
     lines.push(
       style.warn(
-        `${plural(report.findings.length, "problem", "problems")} found; run without --dry-run to repair`,
+        `${plural(report.findings.length, "problem", "problems")} found; ` +
+          (whyDry === "--dry-run" ? "run without --dry-run to repair" : `nothing was repaired (${whyDry})`),
       ),
     );
   } else {
