@@ -119,7 +119,7 @@ export async function collectGarbage(
       await Deno.remove(store.workDir(w.key), { recursive: true }).catch(() => {});
     }
     for (const l of report.leftovers) await Deno.remove(`${store.root}/${l}`).catch(() => {});
-    report.leftovers.push(...(await store.cleanLeftovers())); // and remakes the reserve, if there is room
+    report.leftovers.push(...(await store.cleanLeftovers({ deep: true }))); // and remakes the reserve, if there is room
   } else store.ensureReserve();
   return report;
 }

@@ -14,6 +14,7 @@ import { type Store, writeAtomic } from "./store.ts";
 import {
   checkShape,
   pointerSchema,
+  previousRunSchema,
   processIdSchema,
   readStoreFile,
   runRecordSchema,
@@ -47,27 +48,37 @@ export function appendStageRow(store: Store, row: StageRow): void {
   });
 }
 
-/**
- * The final row of each stage of a run, in the order they were first written. Lines that do not parse
- * or have the wrong shape are skipped (store_schema.ts): the row before them stands.
- */
-export function readStageRows(store: Store, runId: string): StageRow[] {
+/** The lines of a run's stages.jsonl that parse as JSON, unchecked, in the order they were written. */
+function readRawRows(store: Store, runId: string): unknown[] {
   let text = "";
   try {
     text = Deno.readTextFileSync(`${runDir(store, runId)}/stages.jsonl`);
   } catch {
     return [];
   }
-  const rows = new Map<string, StageRow>();
+  const rows: unknown[] = [];
   for (const line of text.split("\n")) {
     if (!line) continue;
-    let data: unknown;
     try {
-      data = JSON.parse(line);
+      rows.push(JSON.parse(line));
     } catch {
-      continue; // a line cut short by a kill: the provisional row before it stands
+      // a line cut short by a kill: the provisional row before it stands
     }
-    const row = checkShape(stageRowSchema, data);
+  }
+  return rows;
+}
+
+const stageOf = (row: unknown) =>
+  row !== null && typeof row === "object" ? (row as { stage?: unknown }).stage : undefined;
+
+/**
+ * The final row of each stage of a run, in the order they were first written. Lines that do not parse
+ * or have the wrong shape are skipped (store_schema.ts): the row before them stands.
+ */
+export function readStageRows(store: Store, runId: string): StageRow[] {
+  const rows = new Map<string, StageRow>();
+  for (const raw of readRawRows(store, runId)) {
+    const row = checkShape(stageRowSchema, raw);
     if (row.ok) rows.set(row.value.stage, row.value as StageRow);
   }
   return [...rows.values()];
@@ -96,15 +107,50 @@ export async function writePointers(store: Store, run: RunRecord): Promise<void>
   await writeAtomic(`${dir}/latest.json`, text);
 }
 
-/** The most recent row of every stage of a pipeline, looking back through up to `depth` runs. */
-export function stageHistory(store: Store, pipeline: string, depth = 10): Map<string, StageRow> {
-  const history = new Map<string, StageRow>();
+/** The most recent row of each stage of a pipeline (see `stageHistory`). */
+export interface StageHistory {
+  get(stage: string): StageRow | undefined;
+}
+
+/**
+ * The most recent row of every stage of a pipeline, looking back through up to `depth` runs. Rows are
+ * checked against their schema when asked for (a run asks for each of its stages; checking the whole
+ * history up front would cost ~10× that): a malformed row gives way to the stage's row before it.
+ */
+export function stageHistory(store: Store, pipeline: string, depth = 10): StageHistory {
+  // Stage → its rows, most recent first (the last line of a run for a stage is its final row).
+  const candidates = new Map<string, unknown[]>();
   let runId = readPointer(store, pipeline)?.runId ?? null;
   for (let i = 0; runId && i < depth; i++) {
-    for (const row of readStageRows(store, runId)) if (!history.has(row.stage)) history.set(row.stage, row);
-    runId = readRun(store, runId)?.previousRunId ?? null;
+    const rows = readRawRows(store, runId);
+    const newest = new Map<string, unknown[]>();
+    for (let k = rows.length - 1; k >= 0; k--) {
+      const stage = stageOf(rows[k]);
+      if (typeof stage !== "string") continue;
+      const list = newest.get(stage) ?? [];
+      list.push(rows[k]);
+      newest.set(stage, list);
+    }
+    for (const [stage, list] of newest) candidates.set(stage, [...(candidates.get(stage) ?? []), ...list]);
+    const run = readStoreFile(`${runDir(store, runId)}/run.json`, previousRunSchema);
+    runId = run.ok ? run.value.previousRunId : null;
   }
-  return history;
+  const checked = new Map<string, StageRow | undefined>();
+  return {
+    get(stage: string): StageRow | undefined {
+      if (checked.has(stage)) return checked.get(stage);
+      let row: StageRow | undefined;
+      for (const raw of candidates.get(stage) ?? []) {
+        const read = checkShape(stageRowSchema, raw);
+        if (read.ok) {
+          row = read.value as StageRow;
+          break;
+        }
+      }
+      checked.set(stage, row);
+      return row;
+    },
+  };
 }
 
 /** Marks a run as in progress, so that gc leaves its objects alone. */

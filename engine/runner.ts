@@ -317,7 +317,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     const inputObjects = Object.fromEntries(Object.entries(s.inputs).map(([i, u]) => [i, objects.get(u)!]));
     const key = cacheKey(keyPartsOf(s, inputObjects));
     Object.assign(row, { key, inputs: inputObjects });
-    const previous = history.get(s.name);
+    // The stage's last row, read (and checked) only when it is not cached.
+    const previous = () => history.get(s.name);
 
     let reason: string;
     let cached: KeyRecord | null = null;
@@ -326,7 +327,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     } else {
       const found = await lookup(key);
       if ("record" in found) cached = found.record;
-      reason = "record" in found ? "cached" : (found.miss ?? explainRun(s, inputObjects, previous));
+      reason = "record" in found ? "cached" : (found.miss ?? explainRun(s, inputObjects, previous()));
     }
 
     let heldLock: Disposable | null = null;
@@ -410,7 +411,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         objects.set(s.name, result.record.object);
         records.set(s.name, result.record);
         ranNow.add(s.name);
-        const same = previous?.object === result.record.object ? style.dim(" · output unchanged") : "";
+        const same = previous()?.object === result.record.object ? style.dim(" · output unchanged") : "";
         Object.assign(row, { status: "ran", object: result.record.object, producerRunId: runId });
         out(`  ${style.ok("✓")} ${pad(s.name)}  ${formatDuration(durationMs)}${same}`);
       } else {

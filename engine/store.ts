@@ -157,7 +157,7 @@ export class Store {
    */
   async verifyObject(digest: string, options: { full?: boolean } = {}): Promise<Verification> {
     const dir = this.objectDir(digest);
-    const read = readStoreFile(`${dir}/manifest.json`, manifestSchema);
+    const read = readManifest(`${dir}/manifest.json`, digest);
     if (!read.ok) {
       return {
         ok: false,
@@ -341,10 +341,10 @@ export class Store {
 
   /**
    * Removes staging folders of processes that are gone, and the temp files that a process killed (or
-   * stopped by a full disk) between writing and renaming left in locks/, keys/ and cache/. Returns what
-   * was removed, relative to the store. Also makes the reserve if it is missing.
+   * stopped by a full disk) between writing and renaming left in the store's folders (keys/ only with
+   * `deep`). Returns what was removed, relative to the store. Also makes the reserve if it is missing.
    */
-  async cleanLeftovers(): Promise<string[]> {
+  async cleanLeftovers(options: { deep?: boolean } = {}): Promise<string[]> {
     this.ensureReserve();
     const removed: string[] = [];
     const host = currentProcess().host;
@@ -358,14 +358,11 @@ export class Store {
       removed.push(`tmp/${name}`);
     }
     // Temp files are named <target>.<pid>.<random>[.tmp]; they live for a moment, so one whose pid is
-    // gone, or that is older than a minute, is a leftover.
+    // gone, or that is older than a minute, is a leftover. keys/ has a folder per shard: it is swept by
+    // gc, verify and unlock (`deep`), not on every run.
     const tempFile = /\.(\d+)\.[0-9a-f-]{8,36}(\.tmp)?$/;
-    const folders = [
-      "locks",
-      "cache",
-      "active",
-      ...(await listDir(`${this.root}/keys`)).map((d) => `keys/${d}`),
-    ];
+    const folders = [".", "locks", "cache", "active"];
+    if (options.deep) folders.push(...(await listDir(`${this.root}/keys`)).map((d) => `keys/${d}`));
     for (const folder of folders) {
       for (const name of await listDir(`${this.root}/${folder}`)) {
         const m = tempFile.exec(name);
@@ -395,6 +392,25 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * An object's manifest. One whose file list hashes to `digest` is the one the store wrote (its digest is
+ * the hash of that list), so its shape needs no further check; any other goes through the schema, for
+ * the message.
+ */
+function readManifest(path: string, digest: string): StoreRead<{ digest: string; files: ManifestFile[] }> {
+  try {
+    const data = JSON.parse(Deno.readTextFileSync(path));
+    if (
+      data?.digest === digest && Array.isArray(data.files) && sha256Hex(canonicalJson(data.files)) === digest
+    ) {
+      return { ok: true, value: data };
+    }
+  } catch {
+    // missing, unreadable or not JSON: readStoreFile says which
+  }
+  return readStoreFile(path, manifestSchema);
 }
 
 /**

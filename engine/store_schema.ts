@@ -14,127 +14,135 @@
  */
 import { z } from "zod";
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 hex digits");
-const stringRecord = z.record(z.string(), z.string());
+// A command reads a few dozen store files and exits: zod's JIT (which compiles each schema on its first
+// parse) costs more than it saves here.
+z.config({ jitless: true });
+
+/**
+ * Schemas are built on first use (z.lazy): building every one of them when the store is opened costs
+ * ~8 ms, more than a cached run spends parsing.
+ */
+const memo = <T>(build: () => T): () => T => {
+  let value: T | undefined;
+  return () => (value ??= build());
+};
+
+const hex64 = memo(() => z.string().regex(/^[0-9a-f]{64}$/, "expected 64 hex digits"));
+const stringRecord = memo(() => z.record(z.string(), z.string()));
+const codeFile = memo(() => z.looseObject({ path: z.string(), digest: z.string() }));
+const processIdShape = () => ({ pid: z.number().int().nonnegative(), start: z.number(), host: z.string() });
+const statKeyShape = () => ({ size: z.number(), mtimeMs: z.number(), ctimeMs: z.number(), ino: z.number() });
+const article = () => z.looseObject({ title: z.string(), url: z.string(), date: z.string().exactOptional() });
 
 /** A process that owns a lock, a staging folder or an active run (process_lock.ts). */
-export const processIdSchema = z.looseObject({
-  pid: z.number().int().nonnegative(),
-  start: z.number(),
-  host: z.string(),
-});
+export const processIdSchema = z.lazy(() => z.looseObject(processIdShape()));
 
 /** A lock file's content (process_lock.ts). */
-export const lockOwnerSchema = z.looseObject({
-  ...processIdSchema.shape,
-  purpose: z.string(),
-  since: z.string(),
-});
-
-const codeFileSchema = z.looseObject({ path: z.string(), digest: z.string() });
+export const lockOwnerSchema = z.lazy(() =>
+  z.looseObject({ ...processIdShape(), purpose: z.string(), since: z.string() })
+);
 
 /** keys/ab/<key>.json (store.ts KeyRecord). */
-export const keyRecordSchema = z.looseObject({
-  key: hex64,
-  object: hex64,
-  pipeline: z.string(),
-  stage: z.string(),
-  kind: z.string(),
-  codeDigest: z.string(),
-  codeFiles: z.array(codeFileSchema),
-  params: z.unknown(),
-  inputs: stringRecord,
-  runtime: stringRecord,
-  files: stringRecord.exactOptional(),
-  producedBy: z.looseObject({
-    runId: z.string(),
-    startedAt: z.string(),
-    durationMs: z.number(),
-    host: z.string(),
-  }),
-  lastMetrics: z.record(z.string(), z.number().nullable()),
-});
+export const keyRecordSchema = z.lazy(() =>
+  z.looseObject({
+    key: hex64(),
+    object: hex64(),
+    pipeline: z.string(),
+    stage: z.string(),
+    kind: z.string(),
+    codeDigest: z.string(),
+    codeFiles: z.array(codeFile()),
+    params: z.unknown(),
+    inputs: stringRecord(),
+    runtime: stringRecord(),
+    files: stringRecord().exactOptional(),
+    producedBy: z.looseObject({
+      runId: z.string(),
+      startedAt: z.string(),
+      durationMs: z.number(),
+      host: z.string(),
+    }),
+    lastMetrics: z.record(z.string(), z.number().nullable()),
+  })
+);
 
 /** objects/ab/<digest>/manifest.json. */
-export const manifestSchema = z.looseObject({
-  digest: hex64,
-  files: z.array(
-    z.looseObject({ path: z.string().min(1), size: z.number().int().nonnegative(), sha256: hex64 }),
-  ),
-});
-
-const statKeySchema = z.looseObject({
-  size: z.number(),
-  mtimeMs: z.number(),
-  ctimeMs: z.number(),
-  ino: z.number(),
-});
+export const manifestSchema = z.lazy(() =>
+  z.looseObject({
+    digest: hex64(),
+    files: z.array(
+      z.looseObject({ path: z.string().min(1), size: z.number().int().nonnegative(), sha256: hex64() }),
+    ),
+  })
+);
 
 /** objects/ab/<digest>/stat.json: output file → its stat when last known intact. */
-export const objectStatsSchema = z.record(z.string(), statKeySchema);
+export const objectStatsSchema = z.lazy(() => z.record(z.string(), z.looseObject(statKeyShape())));
 
 /** A stat cache entry (stat_cache.ts): the stat plus the cached value. */
 export function statEntrySchema<V extends z.ZodType>(value: V) {
-  return z.looseObject({ ...statKeySchema.shape, value });
+  return z.lazy(() => z.looseObject({ ...statKeyShape(), value }));
 }
 
 /** runs/<id>/run.json (results.ts RunRecord). */
-export const runRecordSchema = z.looseObject({
-  runId: z.string().min(1),
-  pipeline: z.string(),
-  paramSet: z.string(),
-  pipelineParams: z.record(z.string(), z.unknown()),
-  status: z.enum(["running", "ok", "failed", "interrupted"]),
-  startedAt: z.string(),
-  endedAt: z.string().nullable(),
-  host: z.string(),
-  pid: z.number(),
-  pidStart: z.number(),
-  argv: z.array(z.string()),
-  versions: stringRecord,
-  previousRunId: z.string().nullable(),
-  description: z.string(),
-  article: z.looseObject({ title: z.string(), url: z.string(), date: z.string().exactOptional() }),
-  headline: z.looseObject({ label: z.string(), value: z.number().nullable(), lowerIsBetter: z.boolean() })
-    .nullable(),
-  report: z.string().nullable(),
-});
+export const runRecordSchema = z.lazy(() =>
+  z.looseObject({
+    runId: z.string().min(1),
+    pipeline: z.string(),
+    paramSet: z.string(),
+    pipelineParams: z.record(z.string(), z.unknown()),
+    status: z.enum(["running", "ok", "failed", "interrupted"]),
+    startedAt: z.string(),
+    endedAt: z.string().nullable(),
+    host: z.string(),
+    pid: z.number(),
+    pidStart: z.number(),
+    argv: z.array(z.string()),
+    versions: stringRecord(),
+    previousRunId: z.string().nullable(),
+    description: z.string(),
+    article: article(),
+    headline: z.looseObject({ label: z.string(), value: z.number().nullable(), lowerIsBetter: z.boolean() })
+      .nullable(),
+    report: z.string().nullable(),
+  })
+);
+
+/** The one field of run.json that the history follows from run to run (history.ts stageHistory). */
+export const previousRunSchema = z.lazy(() => z.looseObject({ previousRunId: z.string().nullable() }));
 
 /** One line of runs/<id>/stages.jsonl (results.ts StageRow). */
-export const stageRowSchema = z.looseObject({
-  runId: z.string(),
-  pipeline: z.string(),
-  stage: z.string(),
-  kind: z.string(),
-  key: z.string().nullable(),
-  object: z.string().nullable(),
-  status: z.enum(["ran", "cached", "failed", "skipped", "interrupted"]),
-  reason: z.string(),
-  startedAt: z.string().nullable(),
-  endedAt: z.string().nullable(),
-  durationMs: z.number().nullable(),
-  host: z.string(),
-  codeDigest: z.string(),
-  codeFiles: z.array(codeFileSchema),
-  params: z.unknown(),
-  inputs: stringRecord,
-  runtime: stringRecord,
-  files: stringRecord.exactOptional(),
-  producerRunId: z.string().nullable(),
-  error: z.string().nullable(),
-});
+export const stageRowSchema = z.lazy(() =>
+  z.looseObject({
+    runId: z.string(),
+    pipeline: z.string(),
+    stage: z.string(),
+    kind: z.string(),
+    key: z.string().nullable(),
+    object: z.string().nullable(),
+    status: z.enum(["ran", "cached", "failed", "skipped", "interrupted"]),
+    reason: z.string(),
+    startedAt: z.string().nullable(),
+    endedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    host: z.string(),
+    codeDigest: z.string(),
+    codeFiles: z.array(codeFile()),
+    params: z.unknown(),
+    inputs: stringRecord(),
+    runtime: stringRecord(),
+    files: stringRecord().exactOptional(),
+    producerRunId: z.string().nullable(),
+    error: z.string().nullable(),
+  })
+);
 
 /** pointers/<pipeline>/<name>.json. */
-export const pointerSchema = z.looseObject({ runId: z.string().regex(/^[A-Za-z0-9_.-]+$/) });
+export const pointerSchema = z.lazy(() => z.looseObject({ runId: z.string().regex(/^[A-Za-z0-9_.-]+$/) }));
 
 /** cache/pipelines.json (publish.ts): what the reports index shows for a pipeline that never ran. */
-export const pipelineMetaCacheSchema = z.record(
-  z.string(),
-  z.looseObject({
-    description: z.string(),
-    article: z.looseObject({ title: z.string(), url: z.string(), date: z.string().exactOptional() }),
-    mtimeMs: z.number(),
-  }),
+export const pipelineMetaCacheSchema = z.lazy(() =>
+  z.record(z.string(), z.looseObject({ description: z.string(), article: article(), mtimeMs: z.number() }))
 );
 
 /** The outcome of reading a store file: its value, or why there is none. */

@@ -78,7 +78,7 @@ export async function unlockStore(
   if (!options.dryRun) {
     report.recovered = await recoverDeadRuns(store, gone);
     // Temp files of killed processes (and of attempts stopped by a full disk).
-    const leftovers = await store.cleanLeftovers();
+    const leftovers = await store.cleanLeftovers({ deep: true });
     for (const path of leftovers) report.removed.push({ path, why: "left behind by a process that is gone" });
   }
   return report;

@@ -221,7 +221,7 @@ export async function verifyStore(
 
   // ---- leftovers ----
   if (!dry) {
-    const leftovers = await store.cleanLeftovers();
+    const leftovers = await store.cleanLeftovers({ deep: true });
     if (leftovers.length > 0) {
       found(
         plural(leftovers.length, "leftover file", "leftover files"),
