@@ -26,7 +26,7 @@ import { publishRun } from "./publish.ts";
 import { loadPipeline, pipelineNames, UnknownPipelineError } from "./registry.ts";
 import { ReadOnlyStoreError, runFromReadOnlyStore } from "./readonly_run.ts";
 import { runPipeline } from "./runner.ts";
-import { Store } from "./store.ts";
+import { Store, StoreOpenError } from "./store.ts";
 import { closestAll } from "./suggest.ts";
 
 const HELP: Record<string, string> = {
@@ -482,7 +482,9 @@ export async function main(args: string[]): Promise<number> {
       console.error(style.bad("error: ") + error.message);
       return 2;
     }
-    if (error instanceof ReadOnlyStoreError || error instanceof StoreError) {
+    if (
+      error instanceof ReadOnlyStoreError || error instanceof StoreError || error instanceof StoreOpenError
+    ) {
       console.error(style.bad("error: ") + error.message);
       return 3;
     }

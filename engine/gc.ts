@@ -8,9 +8,16 @@
  *
  * @module
  */
-import { activeRuns, readStageRows, recoverDeadRuns } from "./history.ts";
+import { activeMarkers, activeRuns, readStageRows, recoverDeadRuns } from "./history.ts";
 import { isDiskFullError } from "./fs_errors.ts";
-import { describeHolder, type HeldLock, isAlive, lock, readLockOwner } from "./process_lock.ts";
+import {
+  currentProcess,
+  describeHolder,
+  type HeldLock,
+  isAlive,
+  lock,
+  readLockOwner,
+} from "./process_lock.ts";
 import type { Store } from "./store.ts";
 import { pointerSchema, readStoreFile } from "./store_schema.ts";
 
@@ -64,7 +71,17 @@ export async function collectGarbage(
   using _lock = held;
   await recoverDeadRuns(store);
   for (let told = false; activeRuns(store).length > 0; told = true) {
-    if (!told) options.onWait?.(`waiting for active runs to finish: ${activeRuns(store).join(", ")}`);
+    if (!told) {
+      const elsewhere = [...new Set(activeMarkers(store).map((m) => m.owner?.host))]
+        .filter((h): h is string => h !== undefined && h !== currentProcess().host);
+      options.onWait?.(
+        `waiting for active runs to finish: ${activeRuns(store).join(", ")}` +
+          elsewhere.map((h) =>
+            `; runs of host ${h} cannot be checked from here: if it is gone, ` +
+            `run deno task unlock --host ${h}`
+          ).join(""),
+      );
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 

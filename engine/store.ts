@@ -87,6 +87,12 @@ export class Store {
       try {
         Deno.mkdirSync(`${root}/${dir}`, { recursive: true });
       } catch (error) {
+        if (error instanceof Deno.errors.NotADirectory || error instanceof Deno.errors.AlreadyExists) {
+          throw new StoreOpenError(
+            `Cannot use ${root} as a store: ${root}/${dir} or a folder above it is a file, not a folder. ` +
+              `Point --data-dir (or $REPRO_DATA_DIR) at a folder`,
+          );
+        }
         // A read-only store may lack folders it never needed; reading treats them as empty.
         if (!isReadOnlyError(error)) throw error;
       }
@@ -426,6 +432,11 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     await Deno.remove(tmp).catch(() => {});
     throw error;
   }
+}
+
+/** Thrown when the store folder cannot be one (a file is in the way). */
+export class StoreOpenError extends Error {
+  override name = "StoreOpenError";
 }
 
 /** Thrown for an output that cannot be stored (a symlink). */

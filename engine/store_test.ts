@@ -85,3 +85,20 @@ Deno.test("lookupKey: a record must parse, have the shape of a key record and na
   assert.equal(store.readKey(key)?.object, record.object);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("cleanLeftovers removes the temp files that dead processes (or full disks) left, not live ones", async () => {
+  const root = await Deno.makeTempDir({ prefix: "store-leftovers-" });
+  const store = Store.open(root);
+  const dead = 2 ** 22 + 4321; // above the kernel's pid_max: never a live pid
+  const leftovers = [
+    `locks/store.lock.${dead}.0b6e5a4e-1f5e-4c0e-9d7a-2f5b1d3c4e6f`,
+    `cache/code-digests.json.${dead}.1a2b3c4d.tmp`,
+    `active/20260101-000000-abcd.json.${dead}.1a2b3c4d.tmp`,
+  ];
+  const live = `locks/store.lock.${Deno.pid}.0b6e5a4e-1f5e-4c0e-9d7a-2f5b1d3c4e6f`;
+  for (const path of [...leftovers, live]) await Deno.writeTextFile(`${root}/${path}`, "");
+  const removed = await store.cleanLeftovers();
+  assert.deepEqual(removed.sort(), [...leftovers].sort());
+  assert.ok(await Deno.stat(`${root}/${live}`).then(() => true), "a live process's temp file stays");
+  await Deno.remove(root, { recursive: true });
+});

@@ -164,3 +164,18 @@ Deno.test("an object whose manifest or stat record has the wrong shape is recomp
   assert.equal(statuses(r).count, "cached", "a bad stat record only costs a re-hash");
   await everyCommandWorks(p, "after the repair");
 });
+
+Deno.test("a --data-dir that is a file, or holds a file where a folder belongs, is one clear error", async () => {
+  const p = await makeToyProject();
+  await Deno.writeTextFile(p.data, "not a folder");
+  const r = await run(p);
+  assertClean(r, "run", 3);
+  assert.match(
+    r.stderr,
+    /^error: Cannot use .*data as a store: .* is a file, not a folder\. Point --data-dir/,
+  );
+  await Deno.remove(p.data);
+  await Deno.mkdir(p.data);
+  await Deno.writeTextFile(`${p.data}/keys`, "");
+  assertClean(await cli(p, ["query", "select 1"]), "query", 3);
+});
