@@ -189,22 +189,25 @@ export class Store {
       if (error instanceof UnstorableFileError) return { ok: false, problem: error.message };
       throw error;
     }
-    let rehashed = false;
+    const now = Date.now();
+    const trusted: Record<string, StatKey> = {}; // the stats to record: those of intact, non-racy files
     for (const f of manifest.files) {
       if (!present.delete(f.path)) return { ok: false, problem: `file ${f.path} is missing` };
       const path = `${dir}/out/${f.path}`;
       const stat = statKey(await Deno.stat(path));
       const known = stats[f.path];
-      if (known && sameStat(known, stat)) continue;
-      rehashed = true;
-      if (stat.size !== f.size || (await sha256File(path)) !== f.sha256) {
-        return { ok: false, problem: `file ${f.path} changed on disk` };
+      if (!(known && sameStat(known, stat))) {
+        if (stat.size !== f.size || (await sha256File(path)) !== f.sha256) {
+          return { ok: false, problem: `file ${f.path} changed on disk` };
+        }
       }
+      if (!isRacy(stat, now)) trusted[f.path] = stat;
     }
     if (present.size > 0) return { ok: false, problem: `unexpected file ${[...present][0]} was added` };
-    // Touched but intact, or no longer racy: trust the new stats. A read-only store keeps re-hashing.
-    if (rehashed && !this.readOnly) {
-      await this.#writeStats(digest, manifest.files).catch((error) => {
+    // Touched but intact, or no longer racy: trust the new stats (written only when they changed, so a
+    // run right after the commit does not rewrite the record). A read-only store keeps re-hashing.
+    if (!this.readOnly && JSON.stringify(trusted) !== JSON.stringify(statRead?.ok ? statRead.value : null)) {
+      await writeAtomic(`${dir}/stat.json`, JSON.stringify(trusted)).catch((error) => {
         if (!isStoreWriteError(error)) throw error; // a full disk only costs a re-hash next time
       });
     }
