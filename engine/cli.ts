@@ -67,10 +67,10 @@ Examples:
   deno task run wgan-div
   deno task run wgan-div --set train.steps=500 --dry-run
   deno task run gillespie --force simulate`,
-  status: `Usage: deno task status [PIPELINE…] [--data-dir DIR]
+  status: `Usage: deno task status [PIPELINE…] [--file PATH…] [--data-dir DIR]
 
-For each pipeline (all by default): its last run, and what a run with default params would execute
-now and why.`,
+For each pipeline (all by default, or those named, or the modules given with --file): its last run,
+and what a run with default params would execute now and why.`,
   list: `Usage: deno task list [--data-dir DIR]
 
 Lists the pipelines, the article each reproduces, and the result of its last run.`,
@@ -237,13 +237,21 @@ function ago(iso: string | null): string {
 }
 
 async function cmdStatus(args: string[], style: Style): Promise<number> {
-  const { values, positionals } = parse("status", args, { "data-dir": { type: "string" } });
+  const { values, positionals } = parse("status", args, {
+    file: { type: "string", multiple: true },
+    "data-dir": { type: "string" },
+  });
   if (values.help) return (console.log(HELP.status), 0);
   const store = storeFrom(values["data-dir"]);
-  const names = positionals.length ? positionals : pipelineNames(PROJECT_ROOT);
+  const files = (values.file as string[] | undefined) ?? [];
+  const names = positionals.length || files.length ? positionals : pipelineNames(PROJECT_ROOT);
+  const targets = [
+    ...names.map((name) => ({ name, file: false })),
+    ...files.map((name) => ({ name, file: true })),
+  ];
   let code = 0;
-  for (const name of names) {
-    const pipeline = await loadPipeline(PROJECT_ROOT, name);
+  for (const target of targets) {
+    const pipeline = await loadPipeline(PROJECT_ROOT, target.name, { file: target.file });
     const last = readPointer(store, pipeline.name);
     const run = last ? readRun(store, last.runId) : null;
     const lastText = run

@@ -61,3 +61,14 @@ Deno.test("a path to a module inside pipelines/ still names that pipeline", asyn
   }
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("status takes --file too, for a module outside pipelines/", async () => {
+  const { makeToyProject } = await import("./_toy_project.ts");
+  const p = await makeToyProject();
+  const r = await cli(p, ["status", "--file", p.pipeline]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^toy · param set \w+ · never run/m);
+  const refused = await cli(p, ["status", p.pipeline]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--file PATH/);
+});
