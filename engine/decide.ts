@@ -57,8 +57,9 @@ export async function lookupCached(
   store: Store,
   key: string,
 ): Promise<{ record: KeyRecord } | { miss: Reason | null }> {
-  const record = store.readKey(key);
-  if (!record) return { miss: null };
+  const read = store.lookupKey(key);
+  if (!read.ok) return { miss: read.missing ? null : { kind: "corrupt-entry", subject: read.problem } };
+  const record = read.value;
   const check = await store.verifyObject(record.object);
   if (check.ok) return { record };
   // Never serve a changed object: drop it and its key, and recompute.

@@ -7,6 +7,7 @@
  */
 import { extendingValues } from "./cache_key.ts";
 import type { ClaimVerdict } from "./claims.ts";
+import { describeWriteError, isDiskFullError } from "./fs_errors.ts";
 import { addPrefixEntry } from "./prefixes.ts";
 import type { CodeHasher } from "./code_digest.ts";
 import type { FileHasher } from "./file_digest.ts";
@@ -132,7 +133,11 @@ export async function executeStage(a: ExecuteArgs): Promise<ExecuteResult> {
     });
     failure = {
       ok: false,
-      error: interrupted ? "interrupted (work so far is kept for a resume)" : errorText(error, a.verbose),
+      error: interrupted
+        ? "interrupted (work so far is kept for a resume)"
+        : isDiskFullError(error)
+        ? describeWriteError(error, "the store")
+        : errorText(error, a.verbose),
       interrupted,
     };
   } finally {
@@ -163,6 +168,7 @@ export async function executeStage(a: ExecuteArgs): Promise<ExecuteResult> {
   if (failure) {
     // A failed attempt's partial output is useless; its workDir (checkpoints) is kept for the retry.
     await Deno.remove(staging, { recursive: true }).catch(() => {});
+    await store.removeWorkDirIfEmpty(key); // no checkpoints: nothing to keep
     return failure;
   }
   let object: string;

@@ -8,9 +8,18 @@
  *
  * @module
  */
-import { activeRuns, readStageRows, recoverDeadRuns } from "./history.ts";
-import { isAlive, lock, readLockOwner } from "./process_lock.ts";
+import { activeMarkers, activeRuns, readStageRows, recoverDeadRuns } from "./history.ts";
+import { isDiskFullError } from "./fs_errors.ts";
+import {
+  currentProcess,
+  describeHolder,
+  type HeldLock,
+  isAlive,
+  lock,
+  readLockOwner,
+} from "./process_lock.ts";
 import type { Store } from "./store.ts";
+import { pointerSchema, readStoreFile } from "./store_schema.ts";
 
 export interface GcReport {
   objects: { digest: string; bytes: number }[];
@@ -47,12 +56,32 @@ export async function collectGarbage(
   store: Store,
   options: { dryRun?: boolean; onWait?: (message: string) => void } = {},
 ): Promise<GcReport> {
-  using _lock = await lock(store.lockPath("store"), "gc", {
-    onWait: (h) => options.onWait?.(`waiting for pid ${h.pid} (${h.purpose})`),
-  });
+  const takeLock = () =>
+    lock(store.lockPath("store"), "gc", {
+      onWait: (h) => options.onWait?.(`waiting for ${describeHolder(h)}`),
+    });
+  let held: HeldLock;
+  try {
+    held = await takeLock();
+  } catch (error) {
+    // A full disk is when gc matters most, and its lock needs a few bytes: give up the store's reserve.
+    if (!isDiskFullError(error) || !store.releaseReserve()) throw error;
+    held = await takeLock();
+  }
+  using _lock = held;
   await recoverDeadRuns(store);
   for (let told = false; activeRuns(store).length > 0; told = true) {
-    if (!told) options.onWait?.(`waiting for active runs to finish: ${activeRuns(store).join(", ")}`);
+    if (!told) {
+      const elsewhere = [...new Set(activeMarkers(store).map((m) => m.owner?.host))]
+        .filter((h): h is string => h !== undefined && h !== currentProcess().host);
+      options.onWait?.(
+        `waiting for active runs to finish: ${activeRuns(store).join(", ")}` +
+          elsewhere.map((h) =>
+            `; runs of host ${h} cannot be checked from here: if it is gone, ` +
+            `run deno task unlock --host ${h}`
+          ).join(""),
+      );
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 
@@ -60,12 +89,10 @@ export async function collectGarbage(
   for (const pipeline of listDir(`${store.root}/pointers`)) {
     for (const file of listDir(`${store.root}/pointers/${pipeline}`)) {
       if (file === "latest.json") continue; // the latest run is also the latest of its param set
-      try {
-        const { runId } = JSON.parse(Deno.readTextFileSync(`${store.root}/pointers/${pipeline}/${file}`));
-        for (const row of readStageRows(store, runId)) if (row.object) keep.add(row.object);
-      } catch {
-        // an unreadable pointer protects nothing
-      }
+      // An unreadable pointer protects nothing.
+      const pointer = readStoreFile(`${store.root}/pointers/${pipeline}/${file}`, pointerSchema);
+      if (!pointer.ok) continue;
+      for (const row of readStageRows(store, pointer.value.runId)) if (row.object) keep.add(row.object);
     }
   }
 
@@ -78,13 +105,22 @@ export async function collectGarbage(
   }
   const doomed = new Set(report.objects.map((o) => o.digest));
   const finished = new Set<string>();
-  for await (const record of store.keys()) {
-    finished.add(record.key);
-    if (doomed.has(record.object) || !keep.has(record.object)) report.keys.push(record.key);
+  for await (const { key, read } of store.keyEntries()) {
+    if (!read.ok) { // a corrupt record serves nothing (a run treats it as a miss): remove it
+      report.keys.push(key);
+      continue;
+    }
+    finished.add(key);
+    if (doomed.has(read.value.object) || !keep.has(read.value.object)) report.keys.push(key);
   }
   for (const key of listDir(`${store.root}/work`)) {
     const path = store.workDir(key);
-    const age = Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+    let age: number;
+    try {
+      age = Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+    } catch {
+      continue; // removed meanwhile
+    }
     if (finished.has(key) || age > WORK_MAX_AGE_MS) report.workDirs.push({ key, bytes: sizeOf(path) });
   }
   for (const name of listDir(`${store.root}/locks`)) {
@@ -100,7 +136,7 @@ export async function collectGarbage(
       await Deno.remove(store.workDir(w.key), { recursive: true }).catch(() => {});
     }
     for (const l of report.leftovers) await Deno.remove(`${store.root}/${l}`).catch(() => {});
-    report.leftovers.push(...(await store.cleanLeftovers()));
-  }
+    report.leftovers.push(...(await store.cleanLeftovers({ deep: true }))); // and remakes the reserve, if there is room
+  } else store.ensureReserve();
   return report;
 }

@@ -54,6 +54,7 @@ export function findContinuation(
     } catch {
       continue; // being written, or damaged: not a candidate
     }
+    if (typeof entry?.key !== "string" || typeof entry.values !== "object" || entry.values === null) continue;
     const fits = params.every((p) =>
       typeof entry.values[p] === "number" && typeof ours[p] === "number" && entry.values[p]! <= ours[p]!
     );

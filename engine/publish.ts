@@ -13,6 +13,8 @@ import { loadPipeline, pipelineNames } from "./registry.ts";
 import { PROJECT_ROOT } from "./paths.ts";
 import type { RunSummary } from "./runner.ts";
 import { type Store, writeAtomic } from "./store.ts";
+import { pipelineMetaCacheSchema, readStoreFileOr } from "./store_schema.ts";
+import { isStoreWriteError } from "./fs_errors.ts";
 
 async function copyTree(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
@@ -149,12 +151,8 @@ export async function writeIndex(
   renderIndex: IndexRenderer,
 ): Promise<void> {
   const cachePath = `${store.root}/cache/pipelines.json`;
-  let cache: Record<string, PipelineMeta> = {};
-  try {
-    cache = JSON.parse(await Deno.readTextFile(cachePath));
-  } catch {
-    // first time
-  }
+  // Missing the first time; of the wrong shape (null, 42) it is dropped and rebuilt.
+  const cache: Record<string, PipelineMeta> = readStoreFileOr(cachePath, pipelineMetaCacheSchema, {});
   const before = JSON.stringify(cache);
   const entries: IndexEntry[] = [];
   for (const name of pipelineNames(PROJECT_ROOT)) {
@@ -185,7 +183,12 @@ export async function writeIndex(
     }
     entries.push(entry);
   }
-  if (JSON.stringify(cache) !== before) await writeAtomic(cachePath, JSON.stringify(cache));
+  if (JSON.stringify(cache) !== before) {
+    // Only a cache: a read-only or full store still gets its reports published.
+    await writeAtomic(cachePath, JSON.stringify(cache)).catch((e) => {
+      if (!isStoreWriteError(e)) throw e;
+    });
+  }
   const tmp = `${reportsDir}/.index.${crypto.randomUUID().slice(0, 8)}.html`;
   await Deno.writeTextFile(
     tmp,

@@ -30,6 +30,7 @@ export type ReasonKind =
   | "not-in-cache"
   | "forced"
   | "corrupt"
+  | "corrupt-entry"
   | "cached"
   | "early-cutoff"
   | "computed-meanwhile"
@@ -84,6 +85,8 @@ function single(r: Reason): string {
       return r.note === "downstream" ? `forced: downstream of ${r.subject}` : `forced (--force ${r.subject})`;
     case "corrupt":
       return `cached output was corrupted (${r.subject}): recomputing`;
+    case "corrupt-entry":
+      return `cache entry was corrupt (${r.subject}): recomputing`;
     case "cached":
       return "cached";
     case "early-cutoff":

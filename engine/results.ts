@@ -40,8 +40,17 @@ function writeParquet(path: string, columns: Column[]): void {
     } as Parameters<typeof parquetWriteBuffer>[0],
   );
   const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  Deno.writeFileSync(tmp, new Uint8Array(buffer));
-  Deno.renameSync(tmp, path);
+  try {
+    Deno.writeFileSync(tmp, new Uint8Array(buffer));
+    Deno.renameSync(tmp, path);
+  } catch (error) {
+    try {
+      Deno.removeSync(tmp); // a full disk: leave no partial file behind
+    } catch {
+      // never created
+    }
+    throw error;
+  }
 }
 
 const timestamp = (iso: string | null) => (iso ? new Date(iso) : null);

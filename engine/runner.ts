@@ -21,6 +21,7 @@ import { FileHasher } from "./file_digest.ts";
 import { sha256Hex } from "./hash.ts";
 import {
   appendStageRow,
+  type StageHistory,
   finishRun,
   markActive,
   newRunId,
@@ -46,7 +47,7 @@ import {
   planStages,
   upstreamOf,
 } from "./plan.ts";
-import { currentProcess, lock } from "./process_lock.ts";
+import { currentProcess, describeHolder, lock, LockWaitInterrupted } from "./process_lock.ts";
 import { formatDuration, makeStyle, ProgressBoard, type Style } from "./progress.ts";
 import { type Reason, reasonText } from "./reasons.ts";
 import type { RunRecord, RunStatus, StageRow } from "./results.ts";
@@ -112,7 +113,7 @@ interface Prepared {
   paramSet: string;
   pipelineParams: Record<string, unknown>;
   forced: Set<string>;
-  history: Map<string, StageRow>;
+  history: StageHistory;
   claims: readonly ClaimDef[];
   /** What report stages see of the pipeline (StageKind.readsPipeline), and its digest. */
   shown: { definitions: { about: PipelineAbout; claims: readonly ClaimDef[] }; digest: string };
@@ -299,7 +300,8 @@ async function startRun(
   {
     // The store lock only orders run starts against gc: gc never sweeps while a run is active.
     using _storeLock = await lock(store.lockPath("store"), `run ${run.runId}: starting`, {
-      onWait: (h) => out(style.dim(`waiting for pid ${h.pid} (${h.purpose})…`)),
+      onWait: (h) => out(style.dim(`waiting for ${describeHolder(h)}…`)),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     run.previousRunId = readPointer(store, pipeline.name)?.runId ?? null;
     await writeRun(store, run);
@@ -402,15 +404,22 @@ async function realRun(options: RunOptions, prepared: Prepared, t0: number): Pro
 
     let heldLock: Disposable | null = null;
     if (decision.action === "run") {
-      heldLock = await lock(store.lockPath(key), `run ${runId}: computing ${pipeline.name}/${s.name}`, {
-        onWait: (holder) =>
-          out(
-            `  ${style.dim("…")} ${pad(s.name)}  ${
-              style.dim(`waiting for pid ${holder.pid} (${holder.purpose})`)
-            }`,
-          ),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      try {
+        heldLock = await lock(store.lockPath(key), `run ${runId}: computing ${pipeline.name}/${s.name}`, {
+          onWait: (holder) =>
+            out(`  ${style.dim("…")} ${pad(s.name)}  ${style.dim(`waiting for ${describeHolder(holder)}`)}`),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (error) {
+        // Ctrl-C or SIGTERM while another run computes this stage: the run ends as interrupted.
+        if (!(error instanceof LockWaitInterrupted)) throw error;
+        interrupted = true;
+        setReasons(row, decision.reasons);
+        Object.assign(row, { status: "interrupted", reason: `${row.reason}; interrupted while waiting for its lock` });
+        finishRow(row);
+        out(`  ${style.bad("✗")} ${pad(s.name)}  interrupted while waiting for another run to compute it`);
+        continue;
+      }
       if (!prepared.forced.has(s.name)) {
         // Someone may have computed it while we waited.
         const found = await lookupCached(store, key);

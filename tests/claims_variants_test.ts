@@ -117,7 +117,7 @@ const dir = await Deno.makeTempDir({ prefix: "toyv-" });
 await Deno.writeTextFile(`${dir}/stages.ts`, STAGES);
 await Deno.writeTextFile(`${dir}/pipeline.ts`, PIPELINE(1));
 const store = { data: `${dir}/data`, reports: `${dir}/reports` };
-const run = (...args: string[]) => cli(store, ["run", `${dir}/pipeline.ts`, ...args]);
+const run = (...args: string[]) => cli(store, ["run", "--file", `${dir}/pipeline.ts`, ...args]);
 const queryJson = async (sql: string) => {
   const r = await cli(store, ["query", "--json", sql]);
   assert.equal(r.code, 0, r.stderr);
@@ -145,7 +145,7 @@ Deno.test("claims are judged on every run, printed, recorded in the claims view 
   assert.equal(rows[2]!.detail, "|3 − 0| = 3 > 1");
   const runs = await queryJson("select claims_total, claims_reproduced from runs");
   assert.deepEqual(runs, [{ claims_total: 3, claims_reproduced: 2 }]);
-  const listed = await cli(store, ["claims", `${dir}/pipeline.ts`]);
+  const listed = await cli(store, ["claims", "--file", `${dir}/pipeline.ts`]);
   ok(listed);
   assert.match(listed.stdout, /toyv · 2 of 3 claims reproduced/);
   assert.match(listed.stdout, /✗ weak-near-zero\s+not reproduced: \|3 − 0\| = 3 > 1/);
@@ -204,7 +204,7 @@ Deno.test("editing a claim reruns only the report, and says why", async () => {
 Deno.test("a claim that reads a stage the report does not see is refused at planning", async () => {
   const bad = PIPELINE(1).replace(`stage: "compare", metric: "variants"`, `stage: "nowhere", metric: "x"`);
   await Deno.writeTextFile(`${dir}/bad.ts`, bad);
-  const r = await cli(store, ["run", `${dir}/bad.ts`]);
+  const r = await cli(store, ["run", "--file", `${dir}/bad.ts`]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /claim two-variants reads a metric of stage 'nowhere', which does not exist/);
 });

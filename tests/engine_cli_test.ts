@@ -14,7 +14,7 @@ function reasonOf(result: CliResult, stage: string): string {
 }
 
 async function run(project: ToyProject, ...args: string[]): Promise<CliResult> {
-  const result = await cli(project, ["run", project.pipeline, ...args]);
+  const result = await cli(project, ["run", "--file", project.pipeline, ...args]);
   if (result.stderr.includes("error:") && !args.includes("--expect-error")) {
     // surfaced in assertion messages below
   }
@@ -116,6 +116,7 @@ Deno.test("kill -9 during a stage leaves nothing taken for done, and the rerun c
       "--quiet",
       CLI,
       "run",
+      "--file",
       p.pipeline,
       "--data-dir",
       p.data,
@@ -175,7 +176,7 @@ Deno.test("two concurrent runs share work: the second waits for the stage the fi
   const slow = ["--set", "source.sleepMs=1500"];
   // The second run starts once the first is inside source (its marker exists), whatever the machine's load.
   const marker = `${p.dir}/started`;
-  const first = cli(p, ["run", p.pipeline, ...slow], { TOY_MARKER: marker });
+  const first = cli(p, ["run", "--file", p.pipeline, ...slow], { TOY_MARKER: marker });
   while (!(await Deno.stat(marker).then(() => true, () => false))) {
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -325,7 +326,7 @@ Deno.test("a missing external file stops the run at planning, naming the stage, 
 Deno.test("an external file edited while its stage runs: the result is not cached, and the next run redoes it", async () => {
   const p = await makeToyProject();
   const marker = `${p.dir}/started`;
-  const pending = cli(p, ["run", p.pipeline, "--set", "external=true"], {
+  const pending = cli(p, ["run", "--file", p.pipeline, "--set", "external=true"], {
     TOY_MARKER: marker,
     TOY_READER_SLEEP_MS: "1500",
   });

@@ -74,7 +74,7 @@ Deno.test("a toy image generator of under 60 lines runs end to end on the family
   const tiny = ["classifier.steps=40", "evaluate.samples=200", "evaluate.realSamples=200"].flatMap((
     s,
   ) => ["--set", s]);
-  const r = await cli(store, ["run", `${dir}/pipeline.ts`, ...tiny]);
+  const r = await cli(store, ["run", "--file", `${dir}/pipeline.ts`, ...tiny]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(Object.keys(statuses(r)), [
     "data",

@@ -66,7 +66,7 @@ Deno.test("a numeric-check pipeline gets a report with its claims, its stages' s
   const dir = await Deno.makeTempDir({ prefix: "toyn-" });
   await Deno.writeTextFile(`${dir}/pipeline.ts`, PIPELINE);
   const store = { data: `${dir}/data`, reports: `${dir}/reports` };
-  const r = await cli(store, ["run", `${dir}/pipeline.ts`]);
+  const r = await cli(store, ["run", "--file", `${dir}/pipeline.ts`]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /1 of 1 claim reproduced/);
   const page = `${store.reports}/toyn/index.html`;
@@ -86,7 +86,7 @@ Deno.test("a numeric-check pipeline gets a report with its claims, its stages' s
   assert.ok(seen.plots[0]!.rendered);
   assert.deepEqual(seen.consoleErrors, []);
   assert.deepEqual(seen.cutTables, []);
-  const fewer = await cli(store, ["run", `${dir}/pipeline.ts`, "--set", "series.terms=5"]);
+  const fewer = await cli(store, ["run", "--file", `${dir}/pipeline.ts`, "--set", "series.terms=5"]);
   assert.equal(fewer.code, 0);
   assert.match(fewer.stdout, /0 of 1 claim reproduced/);
   await Deno.remove(dir, { recursive: true });

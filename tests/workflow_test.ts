@@ -19,6 +19,7 @@ const queryJson = async (sql: string) => {
 Deno.test("a 2×2 sweep with --jobs 2 runs 4 points, executes shared stages once and tags every run", async () => {
   const r = await cli(project, [
     "run",
+    "--file",
     project.pipeline,
     "--sweep",
     "source.seed=0,1",
@@ -60,15 +61,15 @@ Deno.test("a 2×2 sweep with --jobs 2 runs 4 points, executes shared stages once
 
 Deno.test("a sweep value that no param takes is refused before any point runs", async () => {
   const before = (await queryJson("select count(*) as n from runs"))[0]!.n;
-  const r = await cli(project, ["run", project.pipeline, "--sweep", "count.offset=0,zero"]);
+  const r = await cli(project, ["run", "--file", project.pipeline, "--sweep", "count.offset=0,zero"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /count\.offset/);
   assert.equal((await queryJson("select count(*) as n from runs"))[0]!.n, before);
 });
 
 Deno.test("diff shows the params, stages and metrics of two runs side by side", async () => {
-  ok(await cli(project, ["run", project.pipeline, "--set", "source.seed=3"]));
-  ok(await cli(project, ["run", project.pipeline, "--set", "source.seed=4"]));
+  ok(await cli(project, ["run", "--file", project.pipeline, "--set", "source.seed=3"]));
+  ok(await cli(project, ["run", "--file", project.pipeline, "--set", "source.seed=4"]));
   const r = await cli(project, ["diff", "latest", "latest~1"]);
   ok(r);
   assert.match(r.stdout, /params \(A → B\)\n {2}source\.seed\s+4\s+→\s+3/);
@@ -80,7 +81,7 @@ Deno.test("diff shows the params, stages and metrics of two runs side by side", 
 });
 
 Deno.test("status shows the store's size by pipeline and by stage kind", async () => {
-  const r = await cli(project, ["status", project.pipeline]);
+  const r = await cli(project, ["status", "--file", project.pipeline]);
   ok(r);
   assert.match(r.stdout, /store .*: [\d.]+ [kM]?B · \d+ outputs/);
   assert.match(r.stdout, /by stage kind:[\s\S]*toy\.source/);
@@ -133,7 +134,7 @@ Deno.test("a longer run continues from the longest cached prefix and gives the o
   await Deno.writeTextFile(`${dir}/pipeline.ts`, COUNTER);
   const store = { data: `${dir}/data`, reports: `${dir}/reports` };
   const fresh = { data: `${dir}/fresh`, reports: `${dir}/reports-fresh` };
-  const run = (s: typeof store, ...args: string[]) => cli(s, ["run", `${dir}/pipeline.ts`, ...args]);
+  const run = (s: typeof store, ...args: string[]) => cli(s, ["run", "--file", `${dir}/pipeline.ts`, ...args]);
   ok(await run(store, "--set", "iterate.steps=3"));
   ok(await run(store, "--set", "iterate.steps=6"));
   const longer = await run(store, "--set", "iterate.steps=9");
