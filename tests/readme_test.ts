@@ -9,7 +9,10 @@ import { cli } from "./_cli.ts";
 
 const README = new URL("../README.md", import.meta.url);
 
-/** Shell words of one command: quotes group (and may span lines), `#` starts a comment. */
+/**
+ * Shell words of one command: quotes group (and may span lines); a `#` comment, a redirection (`>`) or a
+ * pipe (`|`) ends the command.
+ */
 export function shellWords(text: string): string[] {
   const words: string[] = [];
   let word = "";
@@ -23,8 +26,8 @@ export function shellWords(text: string): string[] {
     } else if (c === '"' || c === "'") {
       quote = c;
       started = true;
-    } else if (c === "#" && !started) {
-      break;
+    } else if ((c === "#" || c === ">" || c === "|") && !started) {
+      break; // a comment, or a redirection or pipe: the command ends here
     } else if (/\s/.test(c)) {
       if (started) words.push(word);
       word = "";
