@@ -144,11 +144,16 @@ Examples:
   deno task query "select name, max(step), last(value order by step) from latest_metrics group by name"
   deno task query "select run_id, stage from reasons where kind = 'params' and subject = 'train.steps'"
   deno task query --csv "select * from metrics" > metrics.csv`,
-  gc: `Usage: deno task gc [--dry-run] [--data-dir DIR]
+  gc: `Usage: deno task gc [--dry-run] [--keep-last N] [--data-dir DIR]
 
 Deletes cached outputs (and their cache entries) that the latest run of no (pipeline, param set)
-needs, finished or week-old unfinished work folders, and leftovers of killed processes. Run records
-are kept. Waits for running pipelines to finish first.`,
+needs (with --keep-last N: that none of its N most recent runs needs), finished or week-old
+unfinished work folders, and leftovers of killed processes. Run records are kept. Says what it
+frees. Waits for running pipelines to finish first.
+
+Examples:
+  deno task gc --dry-run
+  deno task gc --keep-last 3 --dry-run`,
   verify: `Usage: deno task verify [PIPELINE] [--dry-run] [--data-dir DIR]
 
 Re-hashes every file of every stored output (or, with PIPELINE, of the outputs its latest runs use)
@@ -748,12 +753,21 @@ function writeAll(bytes: Uint8Array): void {
 }
 
 async function cmdGc(args: string[]): Promise<number> {
-  const { values } = parse("gc", args, { "dry-run": { type: "boolean" }, "data-dir": { type: "string" } });
+  const { values } = parse("gc", args, {
+    "dry-run": { type: "boolean" },
+    "keep-last": { type: "string" },
+    "data-dir": { type: "string" },
+  });
   if (values.help) return (console.log(HELP.gc), 0);
   const store = storeFrom(values["data-dir"]);
   const dry = Boolean(values["dry-run"]);
   if (store.readOnly && !dry) throw new StoreError(`Cannot gc ${store.root}: the store is read-only`);
-  const report = await collectGarbage(store, { dryRun: dry, onWait: (m) => console.error(m) });
+  const keepLast = positiveInt("keep-last", values["keep-last"]);
+  const report = await collectGarbage(store, {
+    dryRun: dry,
+    ...(keepLast ? { keepLast } : {}),
+    onWait: (m) => console.error(m),
+  });
   const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
   const objectBytes = report.objects.reduce((a, o) => a + o.bytes, 0);
   const workBytes = report.workDirs.reduce((a, w) => a + w.bytes, 0);
@@ -763,7 +777,9 @@ async function cmdGc(args: string[]): Promise<number> {
       mb(objectBytes)
     }), ${report.keys.length} cache entries, ` +
       `${report.workDirs.length} work folders (${mb(workBytes)}), ${report.leftovers.length} leftovers; ` +
-      `kept ${report.keptObjects} outputs that latest runs need`,
+      `kept ${report.keptObjects} outputs that ${
+        keepLast ? `the last ${keepLast} runs of each param set` : "latest runs"
+      } need`,
   );
   return 0;
 }

@@ -1,6 +1,7 @@
 /**
- * Garbage collection of the store. Roots are the latest run of every (pipeline, param set): the
- * objects its stages produced or took from the cache are kept, with their key records. Also kept:
+ * Garbage collection of the store. Roots are the latest run of every (pipeline, param set), or with
+ * `keepLast: N` its N most recent runs: the objects their stages produced or took from the cache are
+ * kept, with their key records. Also kept:
  * every run record (they are small, and they are the history that `query` reads), and unfinished
  * work folders (checkpoints of interrupted stages) younger than a week.
  *
@@ -8,6 +9,7 @@
  *
  * @module
  */
+import { allRuns } from "./compare.ts";
 import { activeMarkers, activeRuns, readStageRows, recoverDeadRuns } from "./history.ts";
 import { isDiskFullError } from "./fs_errors.ts";
 import {
@@ -54,7 +56,7 @@ function listDir(path: string): string[] {
 /** Collects (or with `dryRun`, lists) what no root needs. */
 export async function collectGarbage(
   store: Store,
-  options: { dryRun?: boolean; onWait?: (message: string) => void } = {},
+  options: { dryRun?: boolean; keepLast?: number; onWait?: (message: string) => void } = {},
 ): Promise<GcReport> {
   const takeLock = () =>
     lock(store.lockPath("store"), "gc", {
@@ -86,6 +88,17 @@ export async function collectGarbage(
   }
 
   const keep = new Set<string>();
+  if (options.keepLast !== undefined) {
+    // The N most recent runs of each (pipeline, param set), by start time.
+    const seen = new Map<string, number>();
+    for (const run of allRuns(store)) {
+      const set = `${run.pipeline}\u0000${run.paramSet}`;
+      const n = seen.get(set) ?? 0;
+      if (n >= options.keepLast) continue;
+      seen.set(set, n + 1);
+      for (const row of readStageRows(store, run.runId)) if (row.object) keep.add(row.object);
+    }
+  }
   for (const pipeline of listDir(`${store.root}/pointers`)) {
     for (const file of listDir(`${store.root}/pointers/${pipeline}`)) {
       if (file === "latest.json") continue; // the latest run is also the latest of its param set

@@ -21,13 +21,13 @@ import { FileHasher } from "./file_digest.ts";
 import { sha256Hex } from "./hash.ts";
 import {
   appendStageRow,
-  type StageHistory,
   finishRun,
   markActive,
   newRunId,
   readPointer,
   recoverDeadRuns,
   runDir,
+  type StageHistory,
   stageHistory,
   unmarkActive,
   writePointers,
@@ -415,7 +415,10 @@ async function realRun(options: RunOptions, prepared: Prepared, t0: number): Pro
         if (!(error instanceof LockWaitInterrupted)) throw error;
         interrupted = true;
         setReasons(row, decision.reasons);
-        Object.assign(row, { status: "interrupted", reason: `${row.reason}; interrupted while waiting for its lock` });
+        Object.assign(row, {
+          status: "interrupted",
+          reason: `${row.reason}; interrupted while waiting for its lock`,
+        });
         finishRow(row);
         out(`  ${style.bad("✗")} ${pad(s.name)}  interrupted while waiting for another run to compute it`);
         continue;

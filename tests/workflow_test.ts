@@ -134,7 +134,8 @@ Deno.test("a longer run continues from the longest cached prefix and gives the o
   await Deno.writeTextFile(`${dir}/pipeline.ts`, COUNTER);
   const store = { data: `${dir}/data`, reports: `${dir}/reports` };
   const fresh = { data: `${dir}/fresh`, reports: `${dir}/reports-fresh` };
-  const run = (s: typeof store, ...args: string[]) => cli(s, ["run", "--file", `${dir}/pipeline.ts`, ...args]);
+  const run = (s: typeof store, ...args: string[]) =>
+    cli(s, ["run", "--file", `${dir}/pipeline.ts`, ...args]);
   ok(await run(store, "--set", "iterate.steps=3"));
   ok(await run(store, "--set", "iterate.steps=6"));
   const longer = await run(store, "--set", "iterate.steps=9");
@@ -161,4 +162,28 @@ Deno.test("a longer run continues from the longest cached prefix and gives the o
   // A dry run says so too.
   const dry = await run(store, "--set", "iterate.steps=20", "--dry-run");
   assert.match(dry.stdout, /continues from step 9 of/, "the longest prefix of the same start");
+});
+
+Deno.test("gc --keep-last N keeps the outputs of the N most recent runs of each param set", async () => {
+  const p = await makeToyProject();
+  const run = (...args: string[]) => cli(p, ["run", "--file", p.pipeline, ...args]);
+  // Three runs of one param set whose code changes what `double` and `total` compute (a code edit
+  // keeps the param set): each run holds its own two outputs of them.
+  ok(await run());
+  const lib = await Deno.readTextFile(p.lib);
+  await Deno.writeTextFile(p.lib, lib.replace("return x * 2;", "return x * 3;"));
+  ok(await run());
+  await Deno.writeTextFile(p.lib, lib.replace("return x * 2;", "return x * 4;"));
+  ok(await run());
+  const kept2 = await cli(p, ["gc", "--keep-last", "2", "--dry-run"]);
+  ok(kept2);
+  const kept1 = await cli(p, ["gc", "--dry-run"]);
+  ok(kept1);
+  const removed = (r: CliResult) => Number(/would remove (\d+) cached outputs/.exec(r.stdout)?.[1]);
+  assert.equal(removed(kept1), 4, kept1.stdout); // double and total of runs 1 and 2
+  assert.equal(removed(kept2), 2, kept2.stdout); // those of run 1
+  assert.match(kept2.stdout, /the last 2 runs of each param set need/);
+  const real = await cli(p, ["gc", "--keep-last", "2"]);
+  ok(real);
+  assert.equal(Number(/removed (\d+) cached outputs/.exec(real.stdout)?.[1]), removed(kept2));
 });
