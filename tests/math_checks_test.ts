@@ -56,7 +56,7 @@ Deno.test("math-checks reproduces its eleven claims at a reduced size; the repor
   ) {
     assert.ok(seen.headings.includes(h), h);
   }
-  assert.equal(seen.plots.length, 9);
+  assert.equal(seen.plots.length, 10);
   assert.ok(seen.plots.every((p) => p.rendered), JSON.stringify(seen.plots));
   assert.deepEqual(seen.consoleErrors, []);
   assert.deepEqual(seen.cutTables, []);

@@ -54,6 +54,7 @@ export const wasserstein = defineStage({
       })),
     ];
     const rows: Record<string, string | number>[] = [];
+    const points: { n: number; dims: number; gap: number; cdf: number; kr: number; floor: number }[] = [];
     let maxGap = 0, cdfRatio = 0, krRatio = 0, feasibility = 0;
     let example: { x: number[]; p: number[]; q: number[]; f: number[] } | null = null;
     let done = 0;
@@ -89,6 +90,7 @@ export const wasserstein = defineStage({
         if (prob.dims === 1 && prob.size === 16 && t === 0) {
           example = { x: prob.points.map((v) => v[0]!), p: wp, q: wq, f: Array.from(f) };
         }
+        points.push({ n, dims: prob.dims, gap, cdf, kr, floor });
         rows.push({
           grid: prob.dims === 1 ? `line, ${n} points` : `${prob.size}×${prob.size}`,
           variables: n * n,
@@ -115,6 +117,7 @@ export const wasserstein = defineStage({
         hops: optimalTransport(wp, wq, shortestPathMetric(squared)).cost,
       };
     });
+    points.sort((a, b) => a.n - b.n);
     ctx.metrics(0, {
       max_gap: maxGap,
       cdf_ratio: cdfRatio,
@@ -157,6 +160,28 @@ export const wasserstein = defineStage({
             `violation; floor 2n·ε·max C. The LP's duals violate fᵢ + gⱼ ≤ Cᵢⱼ by at most ${
               feasibility.toExponential(1)
             }.`,
+        },
+        {
+          kind: "line",
+          series: [
+            { name: "|primal − dual|", x: points.map((q) => q.n), y: points.map((q) => q.gap) },
+            {
+              name: "|W − ∫|F − G|| (1-D)",
+              x: points.filter((q) => q.dims === 1).map((q) => q.n),
+              y: points.filter((q) => q.dims === 1).map((q) => q.cdf),
+            },
+            { name: "KR error", x: points.map((q) => q.n), y: points.map((q) => q.kr) },
+            { name: "floor 2n·ε·max C", x: points.map((q) => q.n), y: points.map((q) => q.floor) },
+          ],
+          options: {
+            title: "The transport LP's errors against its float64 floor",
+            subtitle: "every problem, by its number of points n (n² variables); exact zeros are not drawn",
+            xLabel: "points n",
+            yLabel: "error",
+            logX: true,
+            logY: true,
+            dots: true,
+          },
         },
         {
           kind: "line",
