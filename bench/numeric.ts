@@ -84,10 +84,10 @@ if (muonStore) {
         r.steps,
         r.source === "svd" ? `svd ×${r.matrices}` : "law",
         fmt(r.mse, 4),
-        a.mse,
+        String(a.mse), // as printed in the article, not rounded again
         pct(r.mse, a.mse),
         fmt(r.mseOfficial, 4),
-        a.mseOfficial,
+        String(a.mseOfficial),
         pct(r.mseOfficial, a.mseOfficial),
         r.extended ? `${fmt(r.extended.mse, 4)} at ${r.extended.steps / 1000}k` : "",
       ];
