@@ -99,7 +99,14 @@ export interface Results {
 
 /** The record files of each view: runs/<id>/{run,stages,params}.parquet and runs/<id>/metrics/*.parquet. */
 function recordFiles(runsDir: string): Record<string, string[]> {
-  const files: Record<string, string[]> = { runs: [], stages: [], params: [], metrics: [], reasons: [], claims: [] };
+  const files: Record<string, string[]> = {
+    runs: [],
+    stages: [],
+    params: [],
+    metrics: [],
+    reasons: [],
+    claims: [],
+  };
   const names = (dir: string) => {
     try {
       return [...Deno.readDirSync(dir)].filter((e) => e.isFile || e.isDirectory).map((e) => e.name).sort();

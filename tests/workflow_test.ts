@@ -134,7 +134,8 @@ Deno.test("a longer run continues from the longest cached prefix and gives the o
   await Deno.writeTextFile(`${dir}/pipeline.ts`, COUNTER);
   const store = { data: `${dir}/data`, reports: `${dir}/reports` };
   const fresh = { data: `${dir}/fresh`, reports: `${dir}/reports-fresh` };
-  const run = (s: typeof store, ...args: string[]) => cli(s, ["run", "--file", `${dir}/pipeline.ts`, ...args]);
+  const run = (s: typeof store, ...args: string[]) =>
+    cli(s, ["run", "--file", `${dir}/pipeline.ts`, ...args]);
   ok(await run(store, "--set", "iterate.steps=3"));
   ok(await run(store, "--set", "iterate.steps=6"));
   const longer = await run(store, "--set", "iterate.steps=9");
