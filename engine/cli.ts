@@ -190,7 +190,7 @@ that this store lacks, and the outputs of the remote's latest run, every file ve
 digest; then points this store's latest run at it unless this store has a newer one. Afterwards
 deno task query sees the team's runs, and deno task run takes those outputs from the store.`,
   "exec-stage": `Usage: deno task exec-stage PIPELINE|--file PATH --stage S --key K --run-id R [--set …]
-       [--force …] [--remote R] [--data-dir DIR]
+       [--force …] [--data-dir DIR]
 
 Internal: what a Slurm job of --executor slurm runs. Re-plans the pipeline with the same params,
 checks that stage S's key here is K, and executes it into the store for run R.`,
@@ -330,14 +330,13 @@ async function cmdRun(args: string[], style: Style): Promise<number> {
   }
   const threads = positiveInt("threads", values.threads);
   const dry = Boolean(values["dry-run"]);
-  const remote = await attachRemote(store, flag(values.remote), { peek: dry });
+  await attachRemote(store, flag(values.remote), { peek: dry });
   const executor = dry ? undefined : await makeExecutor({
     flag: flag(values.executor),
     root: PROJECT_ROOT,
     target,
     sets,
     force: (values.force as string[] | undefined) ?? [],
-    remote,
   });
   return await withInterrupts(style, async (signal) => {
     const summary = await (store.readOnly ? runFromReadOnlyStore : runPipeline)({
@@ -485,7 +484,7 @@ async function runAll(
   const rows: string[][] = [];
   const { renderIndex } = await import("../stages/report/index_page.ts");
   const threads = positiveInt("threads", values.threads);
-  const remote = await attachRemote(store, flag(values.remote), { peek: Boolean(values["dry-run"]) });
+  await attachRemote(store, flag(values.remote), { peek: Boolean(values["dry-run"]) });
   for (const name of names) {
     const started = performance.now();
     let status = "failed";
@@ -499,7 +498,6 @@ async function runAll(
         target: { name, file: false },
         sets: [],
         force: [],
-        remote,
       });
       const summary = await withInterrupts(style, (signal) =>
         runPipeline({
@@ -958,7 +956,6 @@ async function cmdExecStage(args: string[], style: Style): Promise<number> {
     "run-id": { type: "string" },
     set: { type: "string", multiple: true },
     force: { type: "string", multiple: true },
-    remote: { type: "string" },
     verbose: { type: "boolean", short: "v" },
     "data-dir": { type: "string" },
   });
@@ -970,9 +967,8 @@ async function cmdExecStage(args: string[], style: Style): Promise<number> {
       `exec-stage needs a pipeline, --stage, --key and --run-id.\n\n${HELP["exec-stage"]}`,
     );
   }
+  // No remote here: the driver fetched the inputs, and uploads what this commits once it verified it.
   const store = storeFrom(values["data-dir"]);
-  // Upload what it commits (write-through); its lookups stay local: the driver fetched the inputs.
-  await attachRemote(store, flag(values.remote) ?? "none", { reads: false });
   const pipeline = await loadPipeline(PROJECT_ROOT, file ?? positionals[0]!, { file: file !== undefined });
   const { execStage } = await import("./exec_stage.ts");
   const threads = Number(Deno.env.get("SLURM_CPUS_PER_TASK")) || navigator.hardwareConcurrency;

@@ -42,11 +42,13 @@ export async function attachRemote(
   const { resolveRemote, RemoteConfigError, S3RemoteCache } = await import("./remote_cache.ts");
   try {
     const spec = resolveRemote(flag, config);
-    if (!spec || store.readOnly) return null;
+    const reads = options.reads ?? true, writes = options.writes ?? true;
+    // A read-only store takes nothing in; push only reads it.
+    if (!spec || (store.readOnly && (reads || writes))) return null;
     store.remote = new S3RemoteCache(spec, {
       peek: options.peek ?? false,
-      reads: options.reads ?? true,
-      writes: options.writes ?? true,
+      reads,
+      writes,
     });
     return spec.url;
   } catch (error) {
@@ -65,7 +67,6 @@ export async function makeExecutor(o: {
   target: { name: string; file: boolean };
   sets: readonly string[];
   force: readonly string[];
-  remote: string | null;
   config?: ProjectConfig;
 }): Promise<Executor | undefined> {
   if (executorName(o.flag) === "local") return undefined;
@@ -82,7 +83,6 @@ export async function makeExecutor(o: {
     target: o.target,
     sets: o.sets,
     force: o.force,
-    ...(o.remote ? { remote: o.remote } : {}),
     config: config.slurm ?? {},
   });
 }

@@ -175,8 +175,6 @@ export interface SlurmDriver {
   sets: readonly string[];
   /** The `--force` stages of the run. */
   force: readonly string[];
-  /** The `--remote` the jobs upload to (write-through), if any. */
-  remote?: string;
   config: SlurmConfig;
 }
 
@@ -225,7 +223,11 @@ export class SlurmExecutor implements Executor {
     for (let attempt = 1;; attempt++) {
       const run = await this.#submit(a, resources, attempt);
       const record = await committedEntry(a.store, a.key);
-      if (record) return { ok: true, record };
+      if (record) {
+        // Write-through from the driver, which has the remote: the job only computes and commits.
+        if (a.store.remote?.writes) await a.store.remote.upload(a.store, record);
+        return { ok: true, record };
+      }
       const result = readJobResult(resultPath(a.store, a.run.runId, a.stage.name));
       if (run.cancelledByUs || a.signal?.aborted) {
         return {
@@ -305,7 +307,6 @@ export class SlurmExecutor implements Executor {
       a.store.root,
       ...d.sets.flatMap((s) => ["--set", s]),
       ...d.force.flatMap((f) => ["--force", f]),
-      ...(d.remote ? ["--remote", d.remote] : []),
       ...(a.verbose ? ["--verbose"] : []),
     ];
     const args = [...srunArgs({ name, resources, config: d.config, chdir: d.root }), ...command];

@@ -41,6 +41,26 @@ Deno.test("the README's cluster and shared-cache command lines run on loopback S
       assert.equal(r.code, 0, `deno task ${args.join(" ")}\n${r.stdout}\n${r.stderr}`);
       assert.doesNotMatch(r.stderr, /warning: the remote/, `deno task ${args.join(" ")}: ${r.stderr}`);
     }
+    // Slurm and the remote together: what the jobs compute, the driver uploads once it verified it.
+    const fresh = await cli(store, [
+      "run",
+      "gillespie",
+      "--executor",
+      "slurm",
+      "--remote",
+      "team",
+      "--set",
+      "simulate.seed=7",
+    ], env);
+    assert.equal(fresh.code, 0, fresh.stdout + fresh.stderr);
+    assert.match(fresh.stdout, /✓ simulate/);
+    const runId = /· run (\S+)$/m.exec(fresh.stdout)![1]!;
+    const rows = (await Deno.readTextFile(`${store.data}/runs/${runId}/stages.jsonl`)).trim().split("\n")
+      .map((l) => JSON.parse(l)).filter((r) => r.status === "ran");
+    for (const row of rows) {
+      const record = JSON.parse(await (await s3.client.getObject(`repro/ac/${row.key}`)).text());
+      assert.equal(record.object, row.object, `${row.stage} uploaded`);
+    }
     // What they did: stages ran as Slurm jobs, and the bucket holds the outputs and the run records.
     const jobs = await new Deno.Command("squeue", { args: ["-h", "-t", "all", "-o", "%j"], env: cluster.env })
       .output();
@@ -48,7 +68,10 @@ Deno.test("the README's cluster and shared-cache command lines run on loopback S
     const keys: string[] = [];
     for await (const o of s3.client.listObjects({ prefix: "repro/" })) keys.push(o.key);
     assert.ok(keys.some((k) => /^repro\/ac\/[0-9a-f]{64}$/.test(k)), "key records uploaded");
-    assert.ok(keys.some((k) => /^repro\/runs\/gillespie\/[^/]+\/manifest\.json$/.test(k)), "run records pushed");
+    assert.ok(
+      keys.some((k) => /^repro\/runs\/gillespie\/[^/]+\/manifest\.json$/.test(k)),
+      "run records pushed",
+    );
   } finally {
     await s3.stop();
     await cluster.stop();
