@@ -89,7 +89,7 @@ export async function startLoopbackCluster(
   const start = (cmd: string, args: string[]) =>
     new Deno.Command(cmd, { args, env, stdin: "null", stdout: "null", stderr: "null" }).spawn();
   const ctld = start("slurmctld", ["-D", "-i"]);
-  const slurmd = start("slurmd", ["-D"]);
+  const slurmd = start("slurmd", ["-D", "-N", host]); // the node name, whatever `hostname -s` says
   const stop = async () => {
     for (const child of [slurmd, ctld]) {
       try {

@@ -278,7 +278,12 @@ Deno.test("--executor slurm on a loopback cluster: jobs, failures, scancel, node
       const stdout = new TextDecoder().decode(output.stdout);
       assert.equal(output.code, 130, stdout + new TextDecoder().decode(output.stderr));
       assert.match(stdout, /✗ work\s+interrupted after .*its Slurm job was cancelled/);
-      const state = (await jobs(cluster)).find((j) => j.id === job.id)?.state;
+      let state: string | undefined;
+      for (let i = 0; i < 100; i++) { // COMPLETING until slurmd reports the job's end
+        state = (await jobs(cluster)).find((j) => j.id === job.id)?.state;
+        if (state !== "COMPLETING") break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       assert.equal(state, "CANCELLED");
     });
 
