@@ -99,7 +99,10 @@ printTable(
     best(k).cached,
   ]),
   "Each point is a child run; on Slurm each of its stages that is not cached is one srun job (1 CPU, " +
-    "2000 MB) that starts Deno, re-plans the pipeline and executes the stage against the shared store.",
+    "2000 MB) that starts Deno, re-plans the pipeline and executes the stage against the shared store (about " +
+    "0.1-0.3 s per job here), and a job that finds no free CPU waits for Slurm's next scheduling pass (~1-2 s). " +
+    "Pass 1 starts cold (V8's code cache, a slurmd that just started). On one host Slurm can only cost; it pays " +
+    "off with more nodes than one.",
 );
 
 // ---- (b) a full rerun of wgan-div from an empty local store with a warm remote --------------------
