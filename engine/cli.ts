@@ -1,5 +1,6 @@
 /**
- * The command line: `deno task run|status|list|claims|runs|diff|query|gc|verify|unlock …`.
+ * The command line: `deno task run|status|list|claims|runs|diff|query|gc|verify|unlock|push|pull …`
+ * (and `exec-stage`, which Slurm jobs run: exec_stage.ts).
  *
  * Exit codes:
  * - 0   success (also a run whose report could not be published: that is a warning)
@@ -27,6 +28,8 @@ import { publishRun, publishSweep } from "./publish.ts";
 import { loadPipeline, pipelineNames, UnknownPipelineError } from "./registry.ts";
 import { ReadOnlyStoreError, runFromReadOnlyStore } from "./readonly_run.ts";
 import { runPipeline } from "./runner.ts";
+import { attachRemote, makeExecutor, ScaleoutUsageError, sweepJobs } from "./executor_setup.ts";
+import { ConfigError } from "./project_config.ts";
 import { Store, StoreOpenError } from "./store.ts";
 import { closestAll } from "./suggest.ts";
 import type { SweepRow } from "./sweep.ts";
@@ -47,6 +50,8 @@ Commands:
   gc               delete cached outputs that no latest run needs
   verify [PIP]     re-hash every stored output and record, and repair what it can
   unlock           break the locks of killed runs or of hosts that are gone
+  push [PIP…]      upload what the latest runs need, and the run records, to the remote cache
+  pull [PIP…]      download the team's run records and what their latest runs need
 
 Each command takes --help.`,
   run: `Usage: deno task run PIPELINE [options]
@@ -77,17 +82,27 @@ Options:
   --jobs N          with a sweep: run N points at once, each with its share of the cores
   --all             run every pipeline's default config, then print one table
   --threads N       CPU threads each stage may use (default: all cores)
+  --executor E      where stages execute: local (this process, the default) or slurm (each
+                    stage that is not cached is one srun job against this store, which the
+                    nodes must share); with a sweep on slurm, as many points run at once as
+                    the cluster has idle CPUs (or --jobs)
+  --remote R        a shared cache in front of the store: s3://bucket/prefix or a remote named
+                    in .repro/config.json (default: its "remote"; "none" for none). A stage not
+                    in the store is fetched from it (every byte verified) before it would be
+                    computed; a computed one is uploaded. Credentials: AWS_ACCESS_KEY_ID,
+                    AWS_SECRET_ACCESS_KEY; endpoint: the config or AWS_ENDPOINT_URL
 
 Examples:
   deno task run wgan-div
   deno task run wgan-div --set train.steps=500 --dry-run
   deno task run gillespie --force simulate
-  deno task run gillespie --sweep simulate.seed=1,2 --sweep simulate.trajectories=16,32 --jobs 2`,
-  status: `Usage: deno task status [PIPELINE…] [--file PATH…] [--data-dir DIR]
+  deno task run gillespie --sweep simulate.seed=1,2 --sweep simulate.trajectories=16,32 --jobs 2
+  deno task run gillespie --executor slurm --dry-run`,
+  status: `Usage: deno task status [PIPELINE…] [--file PATH…] [--remote R] [--data-dir DIR]
 
 For each pipeline (all by default, or those named, or the modules given with --file): its last run,
-and what a run with default params would execute now and why; then the store's size, by pipeline
-and by stage kind.`,
+and what a run with default params would execute now and why (with a remote cache, what it would
+fetch from it); then the store's size, by pipeline and by stage kind.`,
   list: `Usage: deno task list [--data-dir DIR]
 
 Lists the pipelines, the article each reproduces, and the result of its last run (its headline
@@ -166,6 +181,24 @@ With --dry-run it only reports. Exits 1 when damage is left that it could not re
 Examples:
   deno task verify
   deno task verify gillespie --dry-run`,
+  push: `Usage: deno task push [PIPELINE…] [--remote R] [--data-dir DIR]
+
+Uploads to the remote cache what the latest run of each pipeline (all by default) needs: its
+stages' outputs and cache entries (each verified here first; the remote keeps one copy of each),
+every finished run record of the pipeline that the remote lacks, and the pipeline's latest-run
+pointer when this run is newer. R is s3://bucket/prefix or a remote of .repro/config.json
+(default: its "remote").`,
+  pull: `Usage: deno task pull [PIPELINE…] [--remote R] [--data-dir DIR]
+
+Downloads from the remote cache every run record of each pipeline (all on the remote by default)
+that this store lacks, and the outputs of the remote's latest run, every file verified against its
+digest; then points this store's latest run at it unless this store has a newer one. Afterwards
+deno task query sees the team's runs, and deno task run takes those outputs from the store.`,
+  "exec-stage": `Usage: deno task exec-stage PIPELINE|--file PATH --stage S --key K --run-id R [--set …]
+       [--force …] [--data-dir DIR]
+
+Internal: what a Slurm job of --executor slurm runs. Re-plans the pipeline with the same params,
+checks that stage S's key here is K, and executes it into the store for run R.`,
   unlock: `Usage: deno task unlock [--host NAME] [--dry-run] [--data-dir DIR]
 
 Breaks the locks whose owner is gone and records their runs as interrupted. A stale lock of this
@@ -257,6 +290,8 @@ const RUN_OPTIONS: OptionSpec = {
   jobs: { type: "string" },
   all: { type: "boolean" },
   threads: { type: "string" },
+  executor: { type: "string" },
+  remote: { type: "string" },
   // Set by a sweep for its points; not for users.
   "sweep-id": { type: "string" },
   "no-publish": { type: "boolean" },
@@ -299,6 +334,15 @@ async function cmdRun(args: string[], style: Style): Promise<number> {
     return await runSweepCommand(store, reports, style, pipeline.name, target, values, sets);
   }
   const threads = positiveInt("threads", values.threads);
+  const dry = Boolean(values["dry-run"]);
+  await attachRemote(store, flag(values.remote), { peek: dry });
+  const executor = dry ? undefined : await makeExecutor({
+    flag: flag(values.executor),
+    root: PROJECT_ROOT,
+    target,
+    sets,
+    force: (values.force as string[] | undefined) ?? [],
+  });
   return await withInterrupts(style, async (signal) => {
     const summary = await (store.readOnly ? runFromReadOnlyStore : runPipeline)({
       store,
@@ -315,6 +359,7 @@ async function cmdRun(args: string[], style: Style): Promise<number> {
       signal,
       ...(threads ? { threads } : {}),
       ...(typeof values["sweep-id"] === "string" ? { sweepId: values["sweep-id"] } : {}),
+      ...(executor ? { executor } : {}),
       onFinished: async (s) => {
         if (values["no-publish"]) return;
         const { renderIndex } = await import("../stages/report/index_page.ts");
@@ -362,7 +407,7 @@ async function runSweepCommand(
   const points = fromFile.flatMap((f) =>
     crossed.map((c) => ({ sets: [...f.sets, ...c.sets], values: { ...f.values, ...c.values } }))
   );
-  const jobs = positiveInt("jobs", values.jobs) ?? 1;
+  const jobs = await sweepJobs(positiveInt("jobs", values.jobs), flag(values.executor), points.length);
   // Check every point's params before running any: a typo in the last value should not cost the first run.
   const loaded = await loadPipeline(PROJECT_ROOT, target.name, { file: target.file });
   for (const p of points) resolveParams(loaded, parseOverrides([...base, ...p.sets]));
@@ -374,6 +419,9 @@ async function runSweepCommand(
   const flags = ["--no-publish", "--data-dir", store.root];
   if (values["keep-going"]) flags.push("--keep-going");
   for (const f of (values.force as string[] | undefined) ?? []) flags.push("--force", f);
+  for (const name of ["executor", "remote"]) {
+    if (flag(values[name])) flags.push(`--${name}`, flag(values[name])!);
+  }
   const sweep = await withInterrupts(style, (signal) =>
     runSweep({
       store,
@@ -441,6 +489,7 @@ async function runAll(
   const rows: string[][] = [];
   const { renderIndex } = await import("../stages/report/index_page.ts");
   const threads = positiveInt("threads", values.threads);
+  await attachRemote(store, flag(values.remote), { peek: Boolean(values["dry-run"]) });
   for (const name of names) {
     const started = performance.now();
     let status = "failed";
@@ -448,6 +497,13 @@ async function runAll(
     let claims = "—";
     try {
       const pipeline = await loadPipeline(PROJECT_ROOT, name);
+      const executor = values["dry-run"] ? undefined : await makeExecutor({
+        flag: flag(values.executor),
+        root: PROJECT_ROOT,
+        target: { name, file: false },
+        sets: [],
+        force: [],
+      });
       const summary = await withInterrupts(style, (signal) =>
         runPipeline({
           store,
@@ -459,6 +515,7 @@ async function runAll(
           board: new ProgressBoard({ style }),
           signal,
           ...(threads ? { threads } : {}),
+          ...(executor ? { executor } : {}),
           onFinished: (s) =>
             publishOrWarn(
               "report",
@@ -494,10 +551,12 @@ function ago(iso: string | null): string {
 async function cmdStatus(args: string[], style: Style): Promise<number> {
   const { values, positionals } = parse("status", args, {
     file: { type: "string", multiple: true },
+    remote: { type: "string" },
     "data-dir": { type: "string" },
   });
   if (values.help) return (console.log(HELP.status), 0);
   const store = storeFrom(values["data-dir"]);
+  await attachRemote(store, flag(values.remote), { peek: true });
   const files = (values.file as string[] | undefined) ?? [];
   const names = positionals.length || files.length ? positionals : pipelineNames(PROJECT_ROOT);
   const targets = [
@@ -845,6 +904,111 @@ async function cmdUnlock(args: string[]): Promise<number> {
   return 0;
 }
 
+/** A string flag's value, if given. */
+const flag = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+/** `push` / `pull`: the latest runs' outputs and the run records, to or from the remote cache. */
+async function cmdSync(command: "push" | "pull", args: string[], style: Style): Promise<number> {
+  const { values, positionals } = parse(command, args, {
+    remote: { type: "string" },
+    "data-dir": { type: "string" },
+  });
+  if (values.help) return (console.log(HELP[command]), 0);
+  const store = storeFrom(values["data-dir"]);
+  if (store.readOnly && command === "pull") {
+    throw new StoreError(`Cannot pull into ${store.root}: the store is read-only`);
+  }
+  const url = await attachRemote(store, flag(values.remote), { reads: false, writes: false });
+  if (!url || !store.remote) {
+    throw new UsageError(
+      `${command} needs a remote: --remote s3://bucket/prefix, or "remote" in .repro/config.json`,
+    );
+  }
+  const sync = await import("./remote_sync.ts");
+  const { RemoteUnavailableError, S3RemoteCache } = await import("./remote_cache.ts");
+  const remote = store.remote as InstanceType<typeof S3RemoteCache>;
+  try {
+    const pipelines = positionals.length
+      ? positionals
+      : command === "push"
+      ? sync.localPipelines(store)
+      : await sync.remotePipelines(remote);
+    if (pipelines.length === 0) {
+      console.log(style.dim(command === "push" ? "no runs to push" : `nothing on ${url}`));
+    }
+    let problems = 0;
+    for (const pipeline of pipelines) {
+      const log = (line: string) => console.log(style.dim(line));
+      const r = command === "push"
+        ? await sync.pushPipeline(store, remote, pipeline, log)
+        : await sync.pullPipeline(store, remote, pipeline, log);
+      const verb = command === "push" ? "pushed" : "pulled";
+      console.log(
+        `${style.bold(pipeline)}: ${verb} ${r.objects.moved} outputs (${r.objects.present} already there), ` +
+          `${r.runs.moved} run records (${r.runs.present} already there)` +
+          (r.runId
+            ? ` · latest run ${r.runId}${
+              r.pointer === "moved" ? "" : " (pointer kept: a newer run is there)"
+            }`
+            : ""),
+      );
+      for (const p of [...r.objects.problems, ...r.runs.problems]) console.log(`  ${style.bad("✗")} ${p}`);
+      problems += r.objects.problems.length + r.runs.problems.length;
+    }
+    return problems ? 1 : 0;
+  } catch (error) {
+    if (!(error instanceof RemoteUnavailableError)) throw error;
+    console.error(style.bad("error: ") + error.message);
+    return 3;
+  }
+}
+
+/** `exec-stage`: one stage, by key, against a shared store (what a Slurm job runs). */
+async function cmdExecStage(args: string[], style: Style): Promise<number> {
+  const { values, positionals } = parse("exec-stage", args, {
+    file: { type: "string" },
+    stage: { type: "string" },
+    key: { type: "string" },
+    "run-id": { type: "string" },
+    set: { type: "string", multiple: true },
+    force: { type: "string", multiple: true },
+    verbose: { type: "boolean", short: "v" },
+    "data-dir": { type: "string" },
+  });
+  if (values.help) return (console.log(HELP["exec-stage"]), 0);
+  const file = flag(values.file);
+  const [stage, key, runId] = [flag(values.stage), flag(values.key), flag(values["run-id"])];
+  if (!stage || !key || !runId || positionals.length !== (file ? 0 : 1)) {
+    throw new UsageError(
+      `exec-stage needs a pipeline, --stage, --key and --run-id.\n\n${HELP["exec-stage"]}`,
+    );
+  }
+  // No remote here: the driver fetched the inputs, and uploads what this commits once it verified it.
+  const store = storeFrom(values["data-dir"]);
+  const pipeline = await loadPipeline(PROJECT_ROOT, file ?? positionals[0]!, { file: file !== undefined });
+  const { execStage } = await import("./exec_stage.ts");
+  const threads = Number(Deno.env.get("SLURM_CPUS_PER_TASK")) || navigator.hardwareConcurrency;
+  const outcome = await withInterrupts(style, (signal) =>
+    execStage({
+      store,
+      root: PROJECT_ROOT,
+      pipeline,
+      overrides: parseOverrides((values.set as string[] | undefined) ?? []),
+      force: (values.force as string[] | undefined) ?? [],
+      stage,
+      key,
+      runId,
+      threads,
+      verbose: Boolean(values.verbose),
+      style,
+      board: new ProgressBoard({ style }),
+      signal,
+    }));
+  if (!("error" in outcome)) return 0;
+  console.error(style.bad("error: ") + `${stage}: ${outcome.error}`);
+  return outcome.status === "interrupted" ? interruptCode : outcome.status === "mismatch" ? 2 : 1;
+}
+
 /** A store that cannot be used for what was asked (read-only for gc); exit code 3. */
 class StoreError extends Error {
   override name = "StoreError";
@@ -876,6 +1040,11 @@ export async function main(args: string[]): Promise<number> {
         return await cmdVerify(rest, style);
       case "unlock":
         return await cmdUnlock(rest);
+      case "push":
+      case "pull":
+        return await cmdSync(command, rest, style);
+      case "exec-stage":
+        return await cmdExecStage(rest, style);
       case undefined:
       case "help":
       case "--help":
@@ -888,7 +1057,8 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     if (
       error instanceof UsageError || error instanceof ParamError || error instanceof PlanError ||
-      error instanceof UnknownPipelineError
+      error instanceof UnknownPipelineError || error instanceof ScaleoutUsageError ||
+      error instanceof ConfigError
     ) {
       console.error(style.bad("error: ") + error.message);
       return 2;

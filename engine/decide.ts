@@ -52,8 +52,23 @@ export function inputObjects(
   return Object.fromEntries(inputSlots(stage).map(([slot, upstream]) => [slot, objects.get(upstream)]));
 }
 
-/** The verified key record of a cached result, or why there is none. A corrupt object is removed. */
+/**
+ * The verified key record of a cached result, or why there is none. A corrupt object is removed. A
+ * local miss is looked up on the store's remote cache, if it has one (remote_cache.ts: every byte is
+ * verified before it is committed here); `fetched` then says so.
+ */
 export async function lookupCached(
+  store: Store,
+  key: string,
+): Promise<{ record: KeyRecord; fetched?: "downloaded" | "peeked" } | { miss: Reason | null }> {
+  const local = await lookupLocal(store, key);
+  if ("record" in local || !store.remote?.reads || store.readOnly) return local;
+  const remote = await store.remote.fetch(store, key);
+  if (remote.found) return { record: remote.record, fetched: remote.peeked ? "peeked" : "downloaded" };
+  return remote.problem ? { miss: { kind: "corrupt", subject: remote.problem } } : local;
+}
+
+async function lookupLocal(
   store: Store,
   key: string,
 ): Promise<{ record: KeyRecord } | { miss: Reason | null }> {
@@ -94,7 +109,13 @@ export async function decide(args: DecideArgs): Promise<Decision> {
   const found = await lookupCached(args.store, key);
   if ("record" in found) {
     const cutoff = [...new Set(inputSlots(stage).map(([, u]) => u).filter((u) => args.ranNow.has(u)))];
-    const reasons: Reason[] = cutoff.length
+    const reasons: Reason[] = found.fetched
+      ? [{
+        kind: found.fetched === "peeked" ? "on-remote" : "fetched",
+        subject: found.record.producedBy.runId,
+        note: found.record.producedBy.host,
+      }]
+      : cutoff.length
       ? [{ kind: "early-cutoff", subject: cutoff.join(", ") }]
       : [{ kind: "cached" }];
     return { action: "cached", key, record: found.record, reasons };

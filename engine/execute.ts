@@ -199,6 +199,8 @@ export async function executeStage(a: ExecuteArgs): Promise<ExecuteResult> {
     lastMetrics: sink.last,
   };
   await store.writeKey(record);
+  // Write-through, after the local commit: the object first, then its key record (remote_cache.ts).
+  if (store.remote?.writes) await store.remote.upload(store, record);
   if (a.prefix) {
     await addPrefixEntry(store, a.prefix, {
       key,

@@ -34,6 +34,8 @@ export type ReasonKind =
   | "cached"
   | "early-cutoff"
   | "computed-meanwhile"
+  | "fetched"
+  | "on-remote"
   | "continues"
   | "pending";
 
@@ -93,6 +95,12 @@ function single(r: Reason): string {
       return `cached: ${r.subject} reproduced the same output (early cutoff)`;
     case "computed-meanwhile":
       return `cached: computed by run ${r.subject} while this one waited`;
+    case "fetched":
+      return `cached: fetched from the remote (computed by run ${r.subject}${r.note ? ` on ${r.note}` : ""})`;
+    case "on-remote":
+      return `cached on the remote: would be fetched (computed by run ${r.subject}${
+        r.note ? ` on ${r.note}` : ""
+      })`;
     case "continues":
       return `continues from ${r.note === "steps" || !r.note ? "step " : `${r.note} = `}${r.before} of ${
         r.subject?.slice(0, 12)

@@ -37,7 +37,8 @@ import type { Override } from "./params.ts";
 import { resolveParams } from "./params.ts";
 import type { PipelineDef } from "./pipeline.ts";
 import { decide, inputObjects, lookupCached } from "./decide.ts";
-import { executeStage, recordToUpstream } from "./execute.ts";
+import { recordToUpstream } from "./execute.ts";
+import { type Executor, localExecutor } from "./executor.ts";
 import {
   checkClaims,
   dependencies,
@@ -77,6 +78,8 @@ export interface RunOptions {
   threads?: number;
   /** Tags the run as a point of this sweep. */
   sweepId?: string;
+  /** Where stages execute (executor.ts); default: in this process. */
+  executor?: Executor;
   /** Called after the run with the summary, e.g. to publish the report. */
   onFinished?: (summary: RunSummary) => Promise<void>;
 }
@@ -108,7 +111,7 @@ export class UserError extends Error {
 }
 
 /** Everything a run and a dry run share: the resolved params, the plan and what is known before it. */
-interface Prepared {
+export interface Prepared {
   plan: PlannedStage[];
   paramSet: string;
   pipelineParams: Record<string, unknown>;
@@ -121,7 +124,7 @@ interface Prepared {
   fileHasher: FileHasher;
 }
 
-function prepare(options: RunOptions): Prepared {
+export function prepare(options: RunOptions): Prepared {
   const { store, pipeline } = options;
   const resolved = resolveParams(pipeline, options.overrides ?? []);
   // The engine's own modules (engine/stage.ts, imported by every stage kind) are not part of any stage's
@@ -168,7 +171,10 @@ function prepare(options: RunOptions): Prepared {
 }
 
 /** The metrics the claims read: the last values recorded by the stages that have an output. */
-function claimLookup(records: ReadonlyMap<string, KeyRecord>, rows: readonly StageRow[]): MetricLookup {
+export function claimLookup(
+  records: ReadonlyMap<string, KeyRecord>,
+  rows: readonly StageRow[],
+): MetricLookup {
   return (ref) => {
     const record = records.get(ref.stage);
     if (!record) {
@@ -234,7 +240,8 @@ async function dryRun(options: RunOptions, prepared: Prepared, t0: number): Prom
       : decision.action === "run"
       ? style.warn("runs   ")
       : style.warn("pending");
-    out(`  ${pad(s.name)}  ${action}  ${decision.action === "cached" ? "" : reason}`);
+    const quiet = decision.action === "cached" && decision.reasons[0]?.kind !== "on-remote";
+    out(`  ${pad(s.name)}  ${action}  ${quiet ? "" : reason}`);
   }
   summary.objects = Object.fromEntries(objects);
   summary.durationMs = performance.now() - t0;
@@ -457,7 +464,7 @@ async function realRun(options: RunOptions, prepared: Prepared, t0: number): Pro
       row.startedAt = startedAt.toISOString();
       appendStageRow(store, { ...row, status: "interrupted" });
       const upstream = upstreamOf(plan, s.name);
-      const result = await executeStage({
+      const result = await (options.executor ?? localExecutor).execute({
         store,
         run,
         stage: s,

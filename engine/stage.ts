@@ -118,6 +118,15 @@ export interface StageContext<P = unknown, I extends string = string, G extends 
   metrics(step: number, values: Readonly<Record<string, number>>): void;
 }
 
+/** What a stage asks of a cluster for one execution (StageKind.resources). */
+export interface StageResources {
+  cpus?: number;
+  memoryMB?: number;
+  gpus?: number;
+  /** The job's time limit; a job killed by it is retried once, resuming from its checkpoint. */
+  timeMinutes?: number;
+}
+
 /** A reusable kind of step. Pipelines instantiate kinds with params and wire their inputs. */
 export interface StageKind<
   S extends z.ZodType = z.ZodType,
@@ -181,6 +190,12 @@ export interface StageKind<
    * ```
    */
   externalFiles?(params: z.output<S>): string[];
+  /**
+   * What one execution needs when it runs as a cluster job (`--executor slurm`): CPUs, memory, GPUs, a
+   * time limit. A function of the params (training needs a GPU only with `device: "cuda"`). Absent
+   * fields take the defaults of slurm.ts (`stageResources`). A resource, not a param: not in the key.
+   */
+  resources?(params: z.output<S>): StageResources;
   /**
    * Bump to force a rerun when behaviour changes outside the hashed code and the declared external
    * files. Rarely needed.

@@ -26,6 +26,7 @@ import type { CodeFile } from "./code_digest.ts";
 import { sha256File, sha256Hex } from "./hash.ts";
 import { errorCode, isReadOnlyError, isStoreWriteError } from "./fs_errors.ts";
 import { isRacy, sameStat, type StatKey, statKey } from "./stat_cache.ts";
+import type { RemoteCache } from "./remote_cache.ts";
 import { currentProcess, isAlive, type ProcessId } from "./process_lock.ts";
 import {
   keyRecordSchema,
@@ -75,6 +76,11 @@ export class Store {
    * not write): it then serves cached results and records nothing (readonly_run.ts).
    */
   readonly readOnly: boolean;
+  /**
+   * The shared remote cache in front of this store, if the command was given one (remote_cache.ts):
+   * a miss is looked up there (decide.ts), and a committed output is uploaded there (execute.ts).
+   */
+  remote: RemoteCache | null = null;
 
   private constructor(root: string, readOnly: boolean) {
     this.root = root;

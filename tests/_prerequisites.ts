@@ -17,6 +17,9 @@ export const TEST_PACKAGES: Readonly<Record<string, string>> = {
   "python3-scipy": "the matrix square root of classifier-FID is checked against SciPy",
   "python3-sklearn": "the scikit-learn 8×8 digits data source",
   "dataset-fashion-mnist": "the Fashion-MNIST data source (IDX files)",
+  slurmctld: "--executor slurm runs on a one-node Slurm cluster on loopback (its controller)",
+  slurmd: "--executor slurm runs on a one-node Slurm cluster on loopback (its node daemon)",
+  "slurm-client": "--executor slurm submits stages with srun and reads squeue, sinfo, scancel",
 };
 
 async function succeeds(cmd: string, args: string[]): Promise<boolean> {
