@@ -34,6 +34,8 @@ export interface StageTestOptions<S extends z.ZodType, I extends string, G exten
   about?: PipelineAbout;
   /** CPU threads the stage may use (default: the cores). */
   threads?: number;
+  /** A previous output to continue from, as the engine passes it (StageKind.extendsRun). */
+  continueFrom?: { dir: string; key: string; params: unknown };
   /** Reuse a work folder, to test resuming after an interrupted attempt. Never removed. */
   workDir?: string;
   signal?: AbortSignal;
@@ -60,6 +62,7 @@ export async function runStageForTest<S extends z.ZodType, I extends string, G e
     workDir,
     key: "0".repeat(64),
     threads: options.threads ?? navigator.hardwareConcurrency,
+    ...(options.continueFrom ? { continueFrom: options.continueFrom } : {}),
     signal: options.signal ?? new AbortController().signal,
     upstream: options.upstream ?? [],
     groups: (options.groups ?? {}) as Record<G, Record<string, string>>,

@@ -84,7 +84,45 @@ Deno.test("wgan-div: a second run executes nothing; a new train.steps reruns tra
     evaluate: "ran",
     report: "ran",
   });
-  assert.match(longer.stdout, /train\s+params changed: train\.steps 100 → 120/);
+  assert.match(
+    longer.stdout,
+    /train\s+params changed: train\.steps 100 → 120; continues from step 100 of [0-9a-f]{12}/,
+  );
+});
+
+Deno.test("wgan-div: a longer training continues the cached one and ends bit-identical to a fresh run", async () => {
+  // The store above holds 100 and 120 steps; 200 continues from 120 (the longest prefix).
+  const longer = await cli(store, "run", "wgan-div", ...TINY, "--set", "train.steps=200");
+  assert.equal(longer.code, 0, longer.stdout + longer.stderr);
+  assert.match(longer.stdout, /train\s+params changed: train\.steps 120 → 200; continues from step 120 of/);
+  assert.match(longer.stderr, /train: continuing from step 120 of/);
+  const fresh: TestStore = { data: `${store.data}-fresh`, reports: `${store.reports}-fresh` };
+  const scratch = await cli(fresh, "run", "wgan-div", ...TINY, "--set", "train.steps=200");
+  assert.equal(scratch.code, 0, scratch.stdout + scratch.stderr);
+  assert.doesNotMatch(scratch.stdout, /continues from/);
+  const objects = async (s: TestStore) =>
+    JSON.parse(
+      (await cli(
+        s,
+        "query",
+        "--json",
+        `select stage, object from stages where stage in ('train', 'evaluate')
+        and run_id = (select run_id from runs order by started_at desc limit 1) order by stage`,
+      )).stdout,
+    );
+  // Same objects: the continued training's weights, optimizer state, snapshots and metrics are the fresh
+  // run's, byte for byte, and so is everything evaluated from them.
+  assert.deepEqual(await objects(store), await objects(fresh));
+  const reasons = JSON.parse(
+    (await cli(
+      store,
+      "query",
+      "--json",
+      `select subject, before from reasons where kind = 'continues'
+      order by run_id desc limit 1`,
+    )).stdout,
+  );
+  assert.equal(reasons[0].before, "120");
 });
 
 Deno.test("wgan-div: kill -9 during training, then rerun, resumes from the checkpoint", async () => {

@@ -79,6 +79,67 @@ export const trainParams = z.object({
 
 export type TrainParams = z.output<typeof trainParams>;
 
+/** Beside final.safetensors: the carried state that is not parameters. */
+const OPTIMIZER_FILE = "optimizer.safetensors";
+/** Beside the state: the step it is at and where the data iterator stands. */
+const RESUME_FILE = "resume.json";
+
+interface ResumePoint {
+  step: number;
+  data: LoopState["data"];
+}
+
+/**
+ * The state to continue a cached shorter training from (`ctx.continueFrom`), or null (with a log line)
+ * when this one cannot end exactly as a run from scratch would: its last metrics window was cut short,
+ * or the output is from before trainings kept their optimizer state.
+ */
+async function continuation(
+  from: { dir: string; key: string; params: unknown },
+  p: TrainParams,
+  snapshots: string,
+  log: (message: string) => void,
+): Promise<{ state: Record<string, Float32Array | Float64Array>; loop: LoopState } | null> {
+  const { decodeSafetensors } = await import("../../models/onnx/safetensors.ts");
+  const { readMetricsParquet } = await import("./metrics_file.ts");
+  const before = (from.params as TrainParams).steps;
+  const short = from.key.slice(0, 12);
+  if (before % p.logEvery !== 0) {
+    log(
+      `not continuing ${short}: its ${before} steps end inside a ${p.logEvery}-step metrics window; from step 0`,
+    );
+    return null;
+  }
+  let resume: ResumePoint;
+  const tensors: Record<string, Float32Array | Float64Array> = {};
+  try {
+    resume = JSON.parse(await Deno.readTextFile(`${from.dir}/${RESUME_FILE}`));
+    for (const file of ["final.safetensors", OPTIMIZER_FILE]) {
+      const path = `${from.dir}/${file}`;
+      for (const [name, t] of Object.entries(decodeSafetensors(await Deno.readFile(path), path).tensors)) {
+        tensors[name] = t.data as Float32Array | Float64Array;
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    log(`not continuing ${short}: it kept no optimizer state (an older output); from step 0`);
+    return null;
+  }
+  if (resume.step !== before) {
+    throw new Error(`${from.dir}/${RESUME_FILE} says step ${resume.step}, not ${before}`);
+  }
+  const metrics = await readMetricsParquet(`${from.dir}/metrics.parquet`);
+  try {
+    for (const e of Deno.readDirSync(`${from.dir}/snapshots`)) {
+      await Deno.copyFile(`${from.dir}/snapshots/${e.name}`, `${snapshots}/${e.name}`);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error; // trained without snapshots
+  }
+  log(`continuing from step ${before} of ${short}`);
+  return { state: tensors, loop: { step: before, data: resume.data, metrics, elapsedMs: 0 } };
+}
+
 const snapshotName = (step: number) => `step-${String(step).padStart(6, "0")}.safetensors`;
 
 export const train = defineStage({
@@ -87,6 +148,9 @@ export const train = defineStage({
   description: "Trains a train-step graph on shard batches, with checkpoints, snapshots and export",
   params: trainParams,
   inputs: ["graph", "data"],
+  // A longer training continues the cached shorter one (engine: StageKind.extendsRun) and ends exactly
+  // as a run from scratch would: the state, data position and noise at step N are the same either way.
+  extendsRun: ["steps"],
   async run(ctx) {
     const p = ctx.params;
     const { SavedTrainStep } = await import("../../models/onnx/saved_step.ts");
@@ -130,19 +194,21 @@ export const train = defineStage({
     const snapshots = `${ctx.workDir}/snapshots`;
     await Deno.mkdir(snapshots, { recursive: true });
 
+    // Where to start: a checkpoint of this very training, else a cached shorter training of the same
+    // key prefix (a longer run continues it), else step 0.
     const checkpoint = await loadCheckpoint(ctx.workDir);
-    const loop: LoopState = checkpoint?.loop ??
+    const start = checkpoint ??
+      (ctx.continueFrom ? await continuation(ctx.continueFrom, p, snapshots, ctx.log) : null);
+    const loop: LoopState = start?.loop ??
       { step: 0, data: { epoch: 0, offset: 0 }, metrics: [], elapsedMs: 0 };
-    if (checkpoint) {
-      ctx.log(`resuming from the checkpoint at step ${loop.step} of ${p.steps}`);
-      // The run that finishes the training records the whole history, not only what it computed.
-      for (const r of loop.metrics) ctx.metrics(r.step, { [r.name]: r.value });
-    }
+    if (checkpoint) ctx.log(`resuming from the checkpoint at step ${loop.step} of ${p.steps}`);
+    // The run that finishes the training records the whole history, not only what it computed.
+    for (const r of loop.metrics) ctx.metrics(r.step, { [r.name]: r.value });
     const runner = await TrainRunner.create(step, {
       seed: step.seed,
       executionProviders: [p.device],
       intraOpNumThreads: p.threads ?? ctx.threads,
-      ...(checkpoint ? { state: checkpoint.state } : {}),
+      ...(start ? { state: start.state } : {}),
     });
     const shards = await openShards(ctx.inputs.data);
     const needsLabels = Object.values(p.feeds).includes("labels");
@@ -252,6 +318,7 @@ export const train = defineStage({
         // Let the event loop breathe (progress, signals) without slowing the loop measurably.
         if (loop.step % (8 * k) === 0) await new Promise((r) => setTimeout(r, 0));
       }
+      loop.data = batches.position();
     } finally {
       await batches.close();
     }
@@ -261,10 +328,19 @@ export const train = defineStage({
     ctx.metrics(loop.step, { steps_per_second: rate });
 
     // ---- outputs ----
-    const shapes = Object.fromEntries(step.params.map((q) => [q.name, q.shape]));
+    const shapes = Object.fromEntries(step.carried.map((q) => [q.name, q.shape]));
     await Deno.writeFile(
       `${ctx.outDir}/final.safetensors`,
       encodeSafetensors(stateToTensors(runner.params(), shapes)),
+    );
+    // The rest of the state (optimizer moments, step counter, …) and where the data stands: what a
+    // longer training needs to continue this one. The parameters are not stored twice.
+    const params = new Set(step.params.map((q) => q.name));
+    const rest = Object.fromEntries(Object.entries(runner.state()).filter(([name]) => !params.has(name)));
+    await Deno.writeFile(`${ctx.outDir}/${OPTIMIZER_FILE}`, encodeSafetensors(stateToTensors(rest, shapes)));
+    await Deno.writeTextFile(
+      `${ctx.outDir}/${RESUME_FILE}`,
+      JSON.stringify({ step: loop.step, data: loop.data } satisfies ResumePoint),
     );
     writeMetricsParquet(`${ctx.outDir}/metrics.parquet`, loop.metrics);
     if (p.snapshotEvery > 0) {
