@@ -87,8 +87,15 @@ export function logJoint(x: Float64Array, g: Gmm): Float64Array {
   return out;
 }
 
-/** E-step: responsibilities [n × K] and the log-likelihood Σ_i log Σ_k π_k N(x_i; μ_k, Σ_k). */
-export function eStep(x: Float64Array, g: Gmm): { resp: Float64Array; logLikelihood: number } {
+/**
+ * E-step: responsibilities [n × K] and the log-likelihood Σ_i w_i log Σ_k π_k N(x_i; μ_k, Σ_k), where
+ * point i counts `weights[i]` times (grouped data; default once).
+ */
+export function eStep(
+  x: Float64Array,
+  g: Gmm,
+  weights?: Float64Array,
+): { resp: Float64Array; logLikelihood: number } {
   const joint = logJoint(x, g);
   const n = x.length / g.d;
   const k = g.k;
@@ -99,26 +106,31 @@ export function eStep(x: Float64Array, g: Gmm): { resp: Float64Array; logLikelih
     let s = 0;
     for (let c = 0; c < k; c++) s += Math.exp(joint[i * k + c]! - max);
     const lse = max + Math.log(s);
-    total += lse;
+    total += weights ? weights[i]! * lse : lse;
     for (let c = 0; c < k; c++) joint[i * k + c] = Math.exp(joint[i * k + c]! - lse);
   }
   return { resp: joint, logLikelihood: total };
 }
 
-/** The log-likelihood of `x` under `g` (sum over points). */
-export function logLikelihood(x: Float64Array, g: Gmm): number {
-  return eStep(x, g).logLikelihood;
+/** The log-likelihood of `x` under `g` (sum over points, each counted `counts[i]` times). */
+export function logLikelihood(x: Float64Array, g: Gmm, counts?: Float64Array): number {
+  return eStep(x, g, counts).logLikelihood;
 }
 
-/** M-step: the weighted maximum-likelihood parameters for responsibilities `resp`. */
-export function mStep(x: Float64Array, d: number, resp: Float64Array, k: number): Gmm {
+/**
+ * M-step: the weighted maximum-likelihood parameters for responsibilities `resp`, point i counted
+ * `counts[i]` times (default once).
+ */
+export function mStep(x: Float64Array, d: number, resp: Float64Array, k: number, counts?: Float64Array): Gmm {
   const n = x.length / d;
   const weights = new Float64Array(k);
   const means = new Float64Array(k * d);
   const covs = new Float64Array(k * d * d);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += counts ? counts[i]! : 1;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < k; c++) {
-      const r = resp[i * k + c]!;
+      const r = counts ? counts[i]! * resp[i * k + c]! : resp[i * k + c]!;
       weights[c]! += r;
       for (let a = 0; a < d; a++) means[c * d + a]! += r * x[i * d + a]!;
     }
@@ -127,7 +139,7 @@ export function mStep(x: Float64Array, d: number, resp: Float64Array, k: number)
   const dev = new Float64Array(d);
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < k; c++) {
-      const r = resp[i * k + c]!;
+      const r = counts ? counts[i]! * resp[i * k + c]! : resp[i * k + c]!;
       for (let a = 0; a < d; a++) dev[a] = x[i * d + a]! - means[c * d + a]!;
       const o = c * d * d;
       for (let a = 0; a < d; a++) for (let b = 0; b <= a; b++) covs[o + a * d + b]! += r * dev[a]! * dev[b]!;
@@ -142,7 +154,7 @@ export function mStep(x: Float64Array, d: number, resp: Float64Array, k: number)
         covs[o + b * d + a] = v;
       }
     }
-    weights[c]! /= n;
+    weights[c]! /= total;
   }
   return { k, d, weights, means, covs };
 }
@@ -158,24 +170,26 @@ export interface EmRun {
 
 /**
  * EM from `start` until the log-likelihood rises by less than `tolerance`·|ℓ| in one iteration, or
- * `maxIterations` M-steps. `logLikelihoods` has one entry per parameter set visited.
+ * `maxIterations` M-steps. `logLikelihoods` has one entry per parameter set visited. `counts`: point i
+ * stands for counts[i] equal points (EM on grouped data).
  */
 export function em(
   x: Float64Array,
   start: Gmm,
-  options: { maxIterations?: number; tolerance?: number } = {},
+  options: { maxIterations?: number; tolerance?: number; counts?: Float64Array } = {},
 ): EmRun {
   const maxIterations = options.maxIterations ?? 1000;
   const tolerance = options.tolerance ?? 1e-12;
+  const counts = options.counts;
   let g = start;
-  let { resp, logLikelihood: ll } = eStep(x, g);
+  let { resp, logLikelihood: ll } = eStep(x, g, counts);
   const trace = [ll];
   let converged = false;
   let t = 0;
   while (t < maxIterations) {
-    g = mStep(x, start.d, resp, start.k);
+    g = mStep(x, start.d, resp, start.k, counts);
     t++;
-    const next = eStep(x, g);
+    const next = eStep(x, g, counts);
     resp = next.resp;
     trace.push(next.logLikelihood);
     const gain = next.logLikelihood - ll;

@@ -52,3 +52,25 @@ Deno.test("gradient ascent from the same start reaches EM's optimum, in more ite
   assert.ok(ga.reached, `gradient ascent stopped at ${ga.logLikelihoods.at(-1)} < ${target}`);
   assert.ok(ga.iterations > emSteps, `${ga.iterations} vs EM ${emSteps}`);
 });
+
+Deno.test("EM on grouped data (distinct points with counts) is EM on the points repeated", () => {
+  const g: Gmm = {
+    k: 2,
+    d: 1,
+    weights: Float64Array.of(0.4, 0.6),
+    means: Float64Array.of(-1, 1),
+    covs: Float64Array.of(0.3, 0.5),
+  };
+  const values = Float64Array.of(-1.5, -1, -0.5, 0, 0.7, 1.2, 2);
+  const counts = Float64Array.of(3, 5, 2, 1, 4, 6, 2);
+  const repeated = Float64Array.from(Array.from(values).flatMap((v, i) => new Array(counts[i]).fill(v)));
+  const grouped = em(values, g, { counts, maxIterations: 30, tolerance: -1 });
+  const plain = em(repeated, g, { maxIterations: 30, tolerance: -1 });
+  for (let t = 0; t <= 30; t++) {
+    assert.ok(
+      Math.abs(grouped.logLikelihoods[t]! - plain.logLikelihoods[t]!) <
+        1e-10 * Math.abs(plain.logLikelihoods[t]!),
+    );
+  }
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs(grouped.gmm.means[i]! - plain.gmm.means[i]!) < 1e-12);
+});
