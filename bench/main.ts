@@ -1,10 +1,11 @@
 /**
  * `deno task bench [AREA…]`: runs each area's benchmark (bench/<area>.ts) in its own process, one
- * after another, so that their timings do not disturb each other. Areas: engine, data, onnx, wgan-div, linalg.
+ * after another, so that their timings do not disturb each other. Areas: engine, data, onnx, wgan-div, linalg,
+ * density.
  *
  * @module
  */
-const AREAS = ["engine", "data", "onnx", "wgan_div", "linalg"];
+const AREAS = ["engine", "data", "onnx", "wgan_div", "linalg", "density"];
 const wanted = Deno.args.length ? Deno.args.map((a) => a.replaceAll("-", "_")) : AREAS;
 const unknown = wanted.filter((a) => !AREAS.includes(a));
 if (unknown.length) {
