@@ -11,6 +11,8 @@
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
+ *
  * expm(fromRows([[0, -Math.PI], [Math.PI, 0]])); // the rotation by π: [[−1, 0], [0, −1]] to rounding
  * ```
  *

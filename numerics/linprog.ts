@@ -20,6 +20,8 @@
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
+ *
  * // max x + y subject to x + 2y ≤ 4, 3x + y ≤ 6, x, y ≥ 0
  * const r = linprog({ c: [-1, -1], aUb: fromRows([[1, 2], [3, 1]]), bUb: [4, 6] });
  * // r.status "optimal", r.x [1.6, 1.2], r.fun −2.8, r.ubMarginals [−0.4, −0.2]

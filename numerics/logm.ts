@@ -15,6 +15,8 @@
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
+ *
  * logm(fromRows([[Math.E, 0], [0, 1]])); // [[1, 0], [0, 0]] to rounding
  * ```
  *

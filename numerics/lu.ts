@@ -7,6 +7,8 @@
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
+ *
  * const a = fromRows([[0, 2], [3, 4]]);
  * slogdet(a); // { sign: -1, logAbsDet: Math.log(6) }
  * solve(a, [2, 7]); // Float64Array [1, 1]

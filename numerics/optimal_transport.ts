@@ -9,6 +9,8 @@
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
+ *
  * // Move mass 1 from point 0 to point 2 of the line, at cost |i − j|.
  * const r = optimalTransport([1, 0, 0], [0, 0, 1], fromRows([[0, 1, 2], [1, 0, 1], [2, 1, 0]]));
  * // r.cost 2, r.dualCost 2, r.plan[0][2] = 1

@@ -7,6 +7,8 @@
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
+ *
  * const { sigma, u } = largestSingularValue(fromRows([[3, 0], [4, 5]])); // sigma √45 ≈ 6.708
  * largestSingularValue(fromRows([[3, 0], [4, 5]]), { start: u, iterations: 1 }); // one warm step
  * ```

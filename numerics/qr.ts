@@ -7,6 +7,8 @@
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
+ *
  * const { q, r } = qr(fromRows([[3, 1], [4, 2]])); // r = [[-5, -2.2], [0, 0.4]]
  * ```
  *

@@ -6,6 +6,8 @@
  *
  * @example
  * ```ts
+ * import { Rng } from "../stages/data/random.ts";
+ *
  * const q = randomOrthogonal(4, new Rng(7)); // qᵀq = I to rounding; the same q for seed 7 everywhere
  * ```
  *

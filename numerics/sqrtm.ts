@@ -11,6 +11,8 @@
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
+ *
  * sqrtm(fromRows([[4, 0], [0, 9]])); // [[2, 0], [0, 3]]
  * ```
  *

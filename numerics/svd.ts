@@ -15,6 +15,8 @@
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
+ *
  * singularValues(fromRows([[3, 0], [4, 5]])); // Float64Array [√45, √5]
  * const { u, s, v } = svd(fromRows([[3, 0], [4, 5]])); // u·diag(s)·vᵀ = A
  * ```

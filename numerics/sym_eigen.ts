@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
+ *
  * const { values, vectors } = symmetricEigen(fromRows([[2, 1], [1, 2]])); // values [1, 3]
  * ```
  *

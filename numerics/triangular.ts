@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * import { fromRows } from "./matrix.ts";
+ *
  * const l = fromRows([[2, 0], [1, 1]]);
  * solveTriangular(l, [4, 3], { lower: true }); // Float64Array [2, 1]
  * ```
