@@ -247,7 +247,8 @@ export const pipeline = numericChecksPipeline({
         source: "codex demo notebook",
       },
     ],
-    note:
+    note: "The validation set is the data stage's held-out split of 1,024 samples (named 'test' there; no " +
+      "snapshot is chosen on it: every variant reports its last). " +
       "The target density is the demo's to float32 precision; everything random beyond it (validation samples, " +
       "training batches, initial coefficients) is drawn by our generator, so NLLs agree within sampling error, not " +
       "digit for digit. The demo evaluates the periodic model (period 2) without the tanh map or a smoothness " +
