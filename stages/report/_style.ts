@@ -101,7 +101,7 @@ figcaption { color: var(--muted); font-size: 0.88rem; margin-top: 0.5rem; line-h
 .pill.failed { background: var(--bad-soft); color: var(--bad); }
 .pill.cached { background: var(--accent-soft); color: var(--accent); }
 .params { display: flex; flex-wrap: wrap; gap: 0.25rem 0.35rem; }
-.params code { white-space: nowrap; max-width: 100%; overflow: hidden; text-overflow: ellipsis; }
+.params code { white-space: nowrap; max-width: 12rem; overflow: hidden; text-overflow: ellipsis; }
 details summary { cursor: pointer; color: var(--muted); font-size: 0.85rem; }
 details[open] summary { margin-bottom: 0.3rem; }
 details ul { margin: 0.2rem 0; padding-left: 1.1rem; font-size: 0.82rem; }
