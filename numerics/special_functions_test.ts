@@ -89,3 +89,21 @@ Deno.test("the χ² survival function matches SciPy, including its 5% points and
   }
   assert.throws(() => chiSquareSurvival(1, 0), /degrees of freedom/);
 });
+
+Deno.test("logGamma matches Γ at integers and half-integers to 1e-13", () => {
+  const cases: [number, number][] = [
+    [1, 0],
+    [2, 0],
+    [5, Math.log(24)],
+    [0.5, 0.5 * Math.log(Math.PI)],
+    [
+      1.5,
+      Math.log(Math.sqrt(Math.PI) / 2),
+    ],
+    [10, Math.log(362880)],
+    [0.1, Math.log(9.513507698668732)],
+  ];
+  for (const [x, want] of cases) {
+    assert.ok(Math.abs(logGamma(x) - want) < 1e-13, `logΓ(${x}) = ${logGamma(x)}`);
+  }
+});

@@ -7,23 +7,17 @@
  */
 import { z } from "zod";
 import { defineStage } from "../../engine/stage.ts";
+import { noiseParams, targetParams } from "./params.ts";
 
 export const fit = defineStage({
   kind: "nce.fit",
   module: import.meta.url,
   description: "NCE of p ∝ exp(−a x² − b x⁴) against uniform and Gaussian noise, for several noise ratios",
   params: z.object({
-    a: z.number().positive().default(1),
-    b: z.number().min(0).default(0.5),
-    /** Data samples. */
-    n: z.number().int().min(100).default(10_000),
+    ...targetParams,
+    ...noiseParams,
     /** Noise ratios k (noise samples = k·n). */
     ratios: z.array(z.number().int().min(1)).min(1).default([1, 4, 16]),
-    /** Half-width of the uniform noise U(−L, L). */
-    uniformHalfWidth: z.number().positive().default(3),
-    /** Standard deviation of the Gaussian noise N(0, s²). */
-    gaussianSd: z.number().positive().default(1),
-    seed: z.number().int().min(0).default(0),
   }).strict(),
   inputs: [],
   async run(ctx) {

@@ -6,20 +6,17 @@
  */
 import { z } from "zod";
 import { defineStage } from "../../engine/stage.ts";
+import { noiseParams, targetParams } from "./params.ts";
 
 export const repeats = defineStage({
   kind: "nce.repeats",
   module: import.meta.url,
   description: "Repeated NCE fits: their spread against the asymptotic standard errors",
   params: z.object({
-    a: z.number().positive().default(1),
-    b: z.number().min(0).default(0.5),
-    n: z.number().int().min(100).default(10_000),
+    ...targetParams,
+    ...noiseParams,
     k: z.number().int().min(1).default(1),
     fits: z.number().int().min(10).default(100),
-    uniformHalfWidth: z.number().positive().default(3),
-    gaussianSd: z.number().positive().default(1),
-    seed: z.number().int().min(0).default(0),
   }).strict(),
   inputs: [],
   async run(ctx) {

@@ -7,20 +7,18 @@
  */
 import { z } from "zod";
 import { defineStage } from "../../engine/stage.ts";
+import { targetParams } from "./params.ts";
 
 export const shift = defineStage({
   kind: "nce.shift",
   module: import.meta.url,
   description: "NCE with Gaussian noise shifted away from the data: standard errors and errors by shift",
   params: z.object({
-    a: z.number().positive().default(1),
-    b: z.number().min(0).default(0.5),
-    n: z.number().int().min(100).default(10_000),
+    ...targetParams,
     k: z.number().int().min(1).default(1),
     shifts: z.array(z.number().min(0)).min(2).default([0, 0.5, 1, 1.5, 2, 2.5, 3]),
     /** Repeated fits per shift for the RMSE. */
     fits: z.number().int().min(2).default(20),
-    seed: z.number().int().min(0).default(0),
   }).strict(),
   inputs: [],
   async run(ctx) {

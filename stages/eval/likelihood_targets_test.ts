@@ -3,29 +3,10 @@ import {
   countModes,
   divergences,
   knownDensity,
-  logGamma,
   mixtureLogPdf,
   quadrature1d,
   quadrature2d,
 } from "./likelihood_targets.ts";
-
-Deno.test("logGamma() matches Γ at integers and half-integers to 1e-13", () => {
-  const cases: [number, number][] = [
-    [1, 0],
-    [2, 0],
-    [5, Math.log(24)],
-    [0.5, 0.5 * Math.log(Math.PI)],
-    [
-      1.5,
-      Math.log(Math.sqrt(Math.PI) / 2),
-    ],
-    [10, Math.log(362880)],
-    [0.1, Math.log(9.513507698668732)],
-  ];
-  for (const [x, want] of cases) {
-    assert.ok(Math.abs(logGamma(x) - want) < 1e-13, `logΓ(${x}) = ${logGamma(x)}`);
-  }
-});
 
 Deno.test("the mapped Simpson rule integrates a Student-t (ν = 3) to 1 and gives its entropy in closed form", () => {
   const scale = 0.7;
