@@ -86,3 +86,24 @@ export async function printLoad(label = "machine load"): Promise<LoadNote> {
   console.log(`${label}: ${load.cores} cores, 1-min load average ${load.loadavg1.toFixed(2)}, ${busy}`);
   return load;
 }
+
+const PROJECT_ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/**
+ * `deno <args>` in the project root with `env`, its stdout as text; throws with both streams when it
+ * fails, so that a benchmark stops at the command that broke instead of printing a wrong number.
+ */
+export async function denoOutput(args: string[], env: Record<string, string>): Promise<string> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: PROJECT_ROOT,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  if (code !== 0) {
+    throw new Error(`deno ${args.join(" ")} failed:\n${text}${new TextDecoder().decode(stderr)}`);
+  }
+  return text;
+}

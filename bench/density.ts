@@ -6,27 +6,9 @@
  *
  * @module
  */
-import { fmt, printLoad, printTable } from "./_report.ts";
+import { denoOutput, fmt, printLoad, printTable } from "./_report.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const PIPELINES = ["fourier-density", "em-gmm", "nce", "master-equation"];
-const deno = Deno.execPath();
-
-async function sh(args: string[], env: Record<string, string>): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command(deno, {
-    args,
-    cwd: ROOT,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const text = new TextDecoder().decode(stdout);
-  if (code !== 0) {
-    throw new Error(`deno ${args.join(" ")} failed:\n${text}${new TextDecoder().decode(stderr)}`);
-  }
-  return text;
-}
 
 await printLoad("machine load before");
 const rows = [];
@@ -35,9 +17,9 @@ for (const name of PIPELINES) {
   const tmp = await Deno.makeTempDir({ prefix: `bench-${name}-` });
   const env = { NO_COLOR: "1", REPRO_DATA_DIR: `${tmp}/data`, REPRO_REPORTS_DIR: `${tmp}/reports` };
   const query = async <T>(sql: string) =>
-    JSON.parse(await sh(["task", "--quiet", "query", "--json", sql], env)) as T[];
+    JSON.parse(await denoOutput(["task", "--quiet", "query", "--json", sql], env)) as T[];
   const started = performance.now();
-  const out = await sh(["task", "--quiet", "run", name], env);
+  const out = await denoOutput(["task", "--quiet", "run", name], env);
   const wall = (performance.now() - started) / 1000;
   const stages = await query<{ stage: string; duration_ms: number }>(
     "select stage, duration_ms from stages order by duration_ms desc limit 3",

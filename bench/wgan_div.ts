@@ -5,36 +5,18 @@
  *
  * @module
  */
-import { fmt, printLoad, printTable } from "./_report.ts";
+import { denoOutput, fmt, printLoad, printTable } from "./_report.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const deno = Deno.execPath();
 const tmp = await Deno.makeTempDir({ prefix: "bench-wgan-div-" });
 const env = { NO_COLOR: "1", REPRO_DATA_DIR: `${tmp}/data`, REPRO_REPORTS_DIR: `${tmp}/reports` };
 
-async function sh(args: string[]): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command(deno, {
-    args,
-    cwd: ROOT,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const text = new TextDecoder().decode(stdout);
-  if (code !== 0) {
-    throw new Error(`deno ${args.join(" ")} failed:\n${text}${new TextDecoder().decode(stderr)}`);
-  }
-  return text;
-}
-
 async function query<T>(sql: string): Promise<T[]> {
-  return JSON.parse(await sh(["task", "--quiet", "query", "--json", sql])) as T[];
+  return JSON.parse(await denoOutput(["task", "--quiet", "query", "--json", sql], env)) as T[];
 }
 
 await printLoad("machine load before");
 const started = performance.now();
-await sh(["task", "--quiet", "run", "wgan-div"]);
+await denoOutput(["task", "--quiet", "run", "wgan-div"], env);
 const wall = (performance.now() - started) / 1000;
 await printLoad("machine load after");
 
