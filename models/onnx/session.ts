@@ -31,6 +31,11 @@ export interface SessionOptions {
   allowSpinning?: boolean;
   /** ORT log level; default "error". */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * Turn on onnxruntime's profiler: each session writes `<prefix>_<date>.json` (Chrome-trace events, see
+   * profile.ts) when `endProfiling()` is called on it. For benchmarks (`deno task bench onnx --profile`).
+   */
+  profileFilePrefix?: string;
 }
 
 /** The provider libraries CUDA needs beside `libonnxruntime.so.1`. */
@@ -101,6 +106,10 @@ export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.
     enableMemPattern: true,
     logSeverityLevel: opts.logSeverityLevel ?? 3,
   };
+  if (opts.profileFilePrefix !== undefined) {
+    options.enableProfiling = true;
+    options.profileFilePrefix = opts.profileFilePrefix;
+  }
   if (opts.allowSpinning === false) {
     options.extra = { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } };
   }
