@@ -17,8 +17,8 @@
  * @module
  */
 import { apply, attr, type Emitter, type OpDef, requireFloat, sameDType, type Tensor } from "./graph.ts";
+import { add } from "./ops_elementwise.ts";
 import { reduceSum } from "./ops_reduce.ts";
-import { slice, transpose } from "./ops_shape.ts";
 
 /** Geometry of a convolution. `pads` are [top, left, bottom, right]. */
 export interface ConvGeometry {
@@ -48,7 +48,8 @@ export interface ConvTransposeOptions extends ConvOptions {
 const pair = (v: number | readonly [number, number] | undefined, dflt: number): [number, number] =>
   v === undefined ? [dflt, dflt] : typeof v === "number" ? [v, v] : [v[0], v[1]];
 
-function geometry(o: ConvOptions): ConvGeometry {
+/** The geometry that `conv2d` options describe. */
+export function convGeometry(o: ConvOptions): ConvGeometry {
   const [ph, pw] = pair(o.pad, 0);
   return {
     strides: pair(o.stride, 1),
@@ -108,8 +109,6 @@ function onnxGeomAttrs(g: ConvGeometry, kernel: readonly number[]) {
   };
 }
 
-const swap01 = (x: Tensor) => transpose(x, [1, 0, 2, 3]);
-
 // ---------------------------------------------------------------------------------------------
 // Conv
 
@@ -142,8 +141,7 @@ const ConvOp: OpDef = {
       x.shape[3]! - convTransposeOutSize(t.shape[3]!, kw, s[1], p[1], p[3], d[1], 0),
     ];
     const dx = convTransposeRaw(g, w, undefined, { ...geo, outputPadding: op });
-    const dwFull = swap01(convRaw(swap01(x), swap01(g), undefined, { strides: d, dilations: s, pads: p }));
-    const dw = slice(dwFull, [0, 0], [kh, kw], [2, 3]);
+    const dw = convWeightGrad(x, g, geo, [kh, kw]);
     return b ? [dx, dw, reduceSum(g, [0, 2, 3])] : [dx, dw];
   },
 };
@@ -165,7 +163,7 @@ function convRaw(x: Tensor, w: Tensor, b: Tensor | undefined, g: ConvGeometry): 
  * ```
  */
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor, opts: ConvOptions = {}): Tensor {
-  return convRaw(x, w, b, geometry(opts));
+  return convRaw(x, w, b, convGeometry(opts));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,14 +204,8 @@ const ConvTransposeOp: OpDef = {
     const geo = geomAttrs(t);
     const [kh, kw] = [w.shape[2]!, w.shape[3]!];
     const dx = convRaw(g, w, undefined, geo);
-    const dwFull = swap01(
-      convRaw(swap01(g), swap01(x), undefined, {
-        strides: geo.dilations,
-        dilations: geo.strides,
-        pads: geo.pads,
-      }),
-    );
-    const dw = slice(dwFull, [0, 0], [kh, kw], [2, 3]);
+    // ⟨g, convT(x, W)⟩ = ⟨conv(g, W), x⟩: the weight gradient of the adjoint convolution.
+    const dw = convWeightGrad(g, x, geo, [kh, kw]);
     return b ? [dx, dw, reduceSum(g, [0, 2, 3])] : [dx, dw];
   },
 };
@@ -232,7 +224,135 @@ function convTransposeRaw(x: Tensor, w: Tensor, b: Tensor | undefined, g: ConvTr
  * optional bias `b` [O]. With k4 s2 p1 it doubles H and W.
  */
 export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor, opts: ConvTransposeOptions = {}): Tensor {
-  return convTransposeRaw(x, w, b, { ...geometry(opts), outputPadding: pair(opts.outputPadding, 0) });
+  return convTransposeRaw(x, w, b, { ...convGeometry(opts), outputPadding: pair(opts.outputPadding, 0) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// ConvWeightGrad: the weight gradient of a convolution
+
+const ConvWeightGradOp: OpDef = {
+  name: "ConvWeightGrad",
+  infer(inputs, attrs) {
+    const [x, g] = inputs as [Tensor, Tensor];
+    const dtype = sameDType(inputs);
+    requireFloat(x);
+    if (x.rank !== 4 || g.rank !== 4) throw new Error("needs a 4-D NCHW input and a 4-D output cotangent");
+    if (x.shape[0] !== g.shape[0]) throw new Error(`batch sizes differ: ${x} and ${g}`);
+    const { strides: s, pads: p, dilations: d } = attrs as unknown as ConvGeometry;
+    const [kh, kw] = attrs.kernel as unknown as [number, number];
+    const ho = convOutSize(x.shape[2]!, kh, s[0], p[0], p[2], d[0]);
+    const wo = convOutSize(x.shape[3]!, kw, s[1], p[1], p[3], d[1]);
+    if (g.shape[2] !== ho || g.shape[3] !== wo) {
+      throw new Error(
+        `a ${kh}×${kw} convolution of ${x} gives ${ho}×${wo} outputs, but the cotangent is ${g}`,
+      );
+    }
+    return { dtype, shape: [g.shape[1]!, x.shape[1]!, kh, kw] };
+  },
+  emit(e, t, ins, out) {
+    const kernel = t.attrs.kernel as unknown as [number, number];
+    emitWeightGradGemm(e, t.inputs[0]!.shape, t.inputs[1]!.shape, ins, geomAttrs(t), kernel, out);
+  },
+  vjp(gw, t) {
+    // dW = wg(x, g) is bilinear and ⟨Ḡ, wg(x, g)⟩ = ⟨g, conv(x, Ḡ)⟩, so its cotangents are the two
+    // gradients of a convolution with filter Ḡ.
+    const [x, g] = t.inputs as [Tensor, Tensor];
+    const geo = geomAttrs(t);
+    const [kh, kw] = t.attrs.kernel as unknown as [number, number];
+    const op: [number, number] = [
+      x.shape[2]! -
+      convTransposeOutSize(g.shape[2]!, kh, geo.strides[0], geo.pads[0], geo.pads[2], geo.dilations[0], 0),
+      x.shape[3]! -
+      convTransposeOutSize(g.shape[3]!, kw, geo.strides[1], geo.pads[1], geo.pads[3], geo.dilations[1], 0),
+    ];
+    return [
+      convTransposeRaw(g, gw, undefined, { ...geo, outputPadding: op }),
+      convRaw(x, gw, undefined, geo),
+    ];
+  },
+  combine(a, b) {
+    // Linear in each operand: wg(x1, g) + wg(x2, g) = wg(x1 + x2, g), one GEMM instead of two. A critic
+    // trained with a gradient penalty gets both terms of each weight's gradient with the same cotangent g.
+    if (canonicalGeometry(a) !== canonicalGeometry(b)) return null;
+    const [[xa, ga], [xb, gb]] = [a.inputs, b.inputs] as [Tensor[], Tensor[]];
+    if (ga === gb) return apply(ConvWeightGradOp, [add(xa!, xb!), ga!], a.attrs);
+    if (xa === xb) return apply(ConvWeightGradOp, [xa!, add(ga!, gb!)], a.attrs);
+    return null;
+  },
+};
+
+const canonicalGeometry = (t: Tensor) =>
+  JSON.stringify([t.attrs.strides, t.attrs.pads, t.attrs.dilations, t.attrs.kernel]);
+
+/**
+ * The gradient of a convolution's weight [O, C, kh, kw] from its input `x` [N, C, H, W] and its output
+ * cotangent `g` [N, O, Ho, Wo] (the geometry is the convolution's):
+ * `dW[o, c, a, b] = Σ_n Σ_ij g[n, o, i, j] · xpad[n, c, s·i + d·a, s·j + d·b]`.
+ *
+ * Emitted as one GEMM over all images (onnxruntime has no weight-gradient kernel): the im2col matrix of
+ * `x` in NHWC order [N·Ho·Wo, kh·kw·C] (one strided Slice per kernel tap, then Concat), times `g` as
+ * [N·Ho·Wo, O]. The alternative, a convolution over swapped batch/channel axes, ran MLAS's per-image
+ * im2col GEMMs with only Ho·Wo (16–49) columns and measured 1.6–3.6× slower at DCGAN sizes.
+ *
+ * Also the weight gradient of a transposed convolution with the same geometry, with the roles swapped:
+ * `convWeightGrad(g, x)` for `y = convTranspose(x, W)`.
+ */
+export function convWeightGrad(
+  x: Tensor,
+  g: Tensor,
+  geometry: ConvGeometry,
+  kernel: readonly [number, number],
+): Tensor {
+  return apply(ConvWeightGradOp, [x, g], {
+    strides: [...geometry.strides],
+    pads: [...geometry.pads],
+    dilations: [...geometry.dilations],
+    kernel: [...kernel],
+  });
+}
+
+function emitWeightGradGemm(
+  e: Emitter,
+  xShape: readonly number[],
+  gShape: readonly number[],
+  ins: readonly string[],
+  geo: ConvGeometry,
+  [kh, kw]: readonly [number, number],
+  out: string,
+): void {
+  const [n, c] = xShape as [number, number];
+  const [, o, ho, wo] = gShape as [number, number, number, number];
+  const [s, p, d] = [geo.strides, geo.pads, geo.dilations];
+  let xh = e.node("Transpose", [ins[0]!], { perm: attr.ints([0, 2, 3, 1]) });
+  if (p.some((v) => v > 0)) {
+    xh = e.node("Pad", [xh, i64(e, [0, p[0], p[1], 0, 0, p[2], p[3], 0])], { mode: attr.s("constant") });
+  }
+  const taps: string[] = [];
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      const [h0, w0] = [a * d[0], b * d[1]];
+      taps.push(e.node("Slice", [
+        xh,
+        i64(e, [h0, w0]),
+        i64(e, [h0 + s[0] * (ho - 1) + 1, w0 + s[1] * (wo - 1) + 1]),
+        i64(e, [1, 2]),
+        i64(e, [s[0], s[1]]),
+      ]));
+    }
+  }
+  const patches = taps.length === 1 ? taps[0]! : e.node("Concat", taps, { axis: attr.i(3) });
+  const cols = e.node("Reshape", [patches, i64(e, [n * ho * wo, kh * kw * c])]);
+  const gn = e.node("Reshape", [
+    e.node("Transpose", [ins[1]!], { perm: attr.ints([0, 2, 3, 1]) }),
+    i64(e, [n * ho * wo, o]),
+  ]);
+  const dw = e.node("Gemm", [gn, cols], { transA: attr.i(1) }); // [O, kh·kw·C], taps major, channels minor
+  e.node(
+    "Transpose",
+    [e.node("Reshape", [dw, i64(e, [o, kh, kw, c])])],
+    { perm: attr.ints([0, 3, 1, 2]) },
+    out,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
