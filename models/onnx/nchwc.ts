@@ -314,6 +314,33 @@ function rewriteConvTranspose(g: Graph, node: NodeProto): NodeProto[] | null {
     b.node("Transpose", [flipped], { perm: [3, 5, 1, 0, 2, 4] }),
     b.i64([st * st * cout, cin, kkh, kkw]),
   ]);
+  const [hOut, wOut] = [y.dims[2]!, y.dims[3]!];
+  const exact = exactPhases(x!.dims, [hOut, wOut], st, [kkh, kkw], pads);
+  if (exact) {
+    // One convolution per output phase, each computing exactly its outputs: no border rows to crop.
+    const outs = exact.map(({ r, padsOf }) => {
+      const filter = b.node("Slice", [phased, b.i64([r * cout]), b.i64([(r + 1) * cout]), b.i64([0])]);
+      return nchwcConv(b, g, xName!, x!.dims, filter, [cout, cin, kkh, kkw], bName || undefined, {
+        pads: padsOf,
+        strides: [1, 1],
+        dilations: [1, 1],
+      });
+    });
+    const [mh, mw] = [hOut / st, wOut / st];
+    const ob = cout / s.block;
+    // The phases side by side in whole blocks (Concat on axis 1 of blocked values concatenates blocks),
+    // then interleaved by a transpose that moves 16-float blocks.
+    const phases = b.node("Concat", outs, { axis: 1 });
+    const interleaved = b.node("Reshape", [
+      b.node("Transpose", [b.node("Reshape", [phases, b.i64([x!.dims[0]!, st, st, ob, mh, mw, s.block])])], {
+        perm: [0, 3, 4, 1, 5, 2, 6],
+      }),
+      b.i64([x!.dims[0]!, cout, hOut, wOut]),
+    ]);
+    b.node("ReorderOutput", [interleaved], { channels: cout }, NCHWC_DOMAIN, node.output![0]!);
+    g.twins.set(node.output![0]!, interleaved);
+    return b.nodes;
+  }
   const bias = bName ? b.node("Tile", [bName, b.i64([st * st])]) : undefined;
   const z = nchwcConv(b, g, xName!, x!.dims, phased, [st * st * cout, cin, kkh, kkw], bias, {
     pads: [kkh - 1, kkw - 1, kkh - 1, kkw - 1],
@@ -330,7 +357,6 @@ function rewriteConvTranspose(g: Graph, node: NodeProto): NodeProto[] | null {
     }),
     b.i64([x!.dims[0]!, ob, st * hz, st * wz, s.block]),
   ]);
-  const [hOut, wOut] = [y.dims[2]!, y.dims[3]!];
   const cropped = b.node("Slice", [
     interleaved,
     b.i64([pads[0]!, pads[1]!]),
@@ -341,6 +367,40 @@ function rewriteConvTranspose(g: Graph, node: NodeProto): NodeProto[] | null {
   b.node("ReorderOutput", [blocked], { channels: cout }, NCHWC_DOMAIN, node.output![0]!);
   g.twins.set(node.output![0]!, blocked);
   return b.nodes;
+}
+
+/**
+ * The per-phase convolutions of a transposed convolution when every output phase has the same length
+ * (the output a multiple of the stride): for output phase σ of an axis (outputs o = s·m + σ) the taps
+ * phase r = (σ + p0) mod s and the input window starts δ = ⌊(σ + p0)/s⌋ − (kk − 1) rows in, which is a
+ * left pad of −start and a right pad that makes exactly L/s outputs. Null when a pad would be negative.
+ * Returns the phases σh-major with their filter phase index r = rh·s + rw and Conv pads.
+ */
+function exactPhases(
+  xDims: readonly number[],
+  out: readonly [number, number],
+  st: number,
+  kk: readonly [number, number],
+  pads: readonly number[],
+): { r: number; padsOf: number[] }[] | null {
+  const axis = (a: 0 | 1) => {
+    const [n, len] = [xDims[2 + a]!, out[a]];
+    if (len % st !== 0) return null;
+    const phases = [];
+    for (let sigma = 0; sigma < st; sigma++) {
+      const r = (sigma + pads[a]!) % st;
+      const left = kk[a]! - 1 - Math.floor((sigma + pads[a]!) / st);
+      const right = len / st - n - left + kk[a]! - 1;
+      if (left < 0 || right < 0) return null;
+      phases.push({ r, left, right });
+    }
+    return phases;
+  };
+  const [hs, ws] = [axis(0), axis(1)];
+  if (!hs || !ws) return null;
+  return hs.flatMap((h) =>
+    ws.map((w) => ({ r: h.r * st + w.r, padsOf: [h.left, w.left, h.right, w.right] }))
+  );
 }
 
 function rewriteGraph(graph: GraphProto, outer: Scope): boolean {
