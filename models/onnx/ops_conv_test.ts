@@ -106,7 +106,7 @@ Deno.test("conv geometry errors say what does not fit", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// ConvWeightGrad: the weight gradient of both convolutions, emitted as one GEMM
+// ConvWeightGrad: the weight gradient of both convolutions, bilinear, merged on a shared cotangent
 
 const wgCases = [
   { name: "k4 s2 p1", x: [2, 3, 8, 8], kernel: [4, 4] as const, opts: { stride: 2, pad: 1 } },
@@ -137,7 +137,7 @@ for (const c of wgCases) {
   });
 }
 
-Deno.test("two weight gradients with the same cotangent are summed as one GEMM, with the same value", async () => {
+Deno.test("two weight gradients with the same cotangent are summed as one, with the same value", async () => {
   const x1 = input("x1", "float64", [2, 3, 6, 6]);
   const x2 = input("x2", "float64", [2, 3, 6, 6]);
   const w = input("w", "float64", [4, 3, 4, 4]);

@@ -181,7 +181,7 @@ export function wganDivCriticLoss(
   // ‖∇D(x_n)‖² = B²‖·‖². Reverse mode through L_D then meets the penalty's backward pass node for node
   // instead of running a second one through the critic (one transposed convolution per layer less), and
   // both terms of each critic weight's gradient come with the same cotangent, which autodiff adds as one
-  // weight-gradient GEMM (ConvWeightGrad's combine rule). For a power-of-two batch the scalings by c_n
+  // weight-gradient convolution (ConvWeightGrad's combine rule). For a power-of-two batch the scalings by c_n
   // and B² are exact, so the penalty equals the one computed with cotangent 1.
   const both = concat([xr, xf], 0);
   const s = critic(ps, both, cfg);

@@ -151,7 +151,7 @@ Deno.test("WGAN-div ema: the average starts at the first updated weights and the
 });
 
 Deno.test("two identical short trainings at DCGAN channel counts give bit-identical weights; Scan steps equal host steps", async () => {
-  // The default channel counts take the NCHWc convolutions and the weight-gradient GEMMs (multiples of 16).
+  // The default channel counts take the NCHWc convolutions (channel counts are multiples of 16).
   const cfg: WganDivConfig = { zDim: 16 };
   const b = 8;
   const step = wganDivStep(b, cfg);
