@@ -1,33 +1,34 @@
 /**
  * A load-time rewrite of float32 convolutions with *dynamic* filters (trainable weights fed as graph
- * inputs, gradients used as filters) into onnxruntime's blocked-layout NCHWc kernels.
+ * inputs, gradients used as filters) onto onnxruntime's blocked-layout NCHWc kernels.
  *
  * Why: onnxruntime's own NCHWc transformer (graph optimisation level 'all') only rewrites a Conv whose
  * filter is a constant initializer, because it reorders the filter once at load time, and it never
- * rewrites ConvTranspose. In a train step no filter is constant, so every Conv ran MLAS's generic path: per image an im2col and a GEMM whose output
- * is only 16–49 columns wide. The NCHWc kernel (`com.microsoft.nchwc:Conv`) reads its filter at run time
- * (contrib_ops/cpu/nchwc_ops.cc), so reordering the filter *in the graph* (Reshape, Transpose: the
- * filters are small) gives the fast direct convolution to dynamic filters too. Measured on the WGAN-div
- * shapes (2 threads): Conv forward 2.4× faster, transposed convolutions (below) 1.45×, the
- * weight-gradient convolutions over swapped batch/channel axes 1.3×, results equal to float32 rounding.
+ * rewrites ConvTranspose. In a train step no filter is constant, so every convolution ran MLAS's generic
+ * path: per image an im2col and a GEMM only Ho·Wo (16–49) columns wide. The NCHWc kernel
+ * (`com.microsoft.nchwc:Conv`) reads its filter at run time (contrib_ops/cpu/nchwc_ops.cc), so reordering
+ * the filter *in the graph* (Reshape, Transpose: filters are small) gives the direct blocked convolution to
+ * dynamic filters too. Results agree with the plain kernels to float32 rounding (nchwc_test.ts).
  *
- * - Conv (2-D, group 1, no auto_pad): input reordered to NCHWc (`ReorderInput`) unless it has fewer
- *   channels than a block (then MLAS reads NCHW directly, filter layout OIHWBo), filter reordered to
- *   OIHWBiBo (or OIHWBo) and zero-padded to whole output blocks, output reordered back
- *   (`ReorderOutput`). A value already reordered once is reused, and a Conv that consumes the output of
- *   a rewritten Conv takes its NCHWc value directly.
- * - ConvTranspose (2-D, group 1, dilation 1, kernel a multiple of the stride, equal strides): the
- *   sub-pixel ("phase") decomposition. With k = s·kk, output phase r of each axis is a kk-tap
- *   correlation of the input padded by kk−1 with the taps W[s(kk−1−t) + r]; all s² phases are one Conv
- *   with s²·Cout output channels, interleaved by DepthToSpace (DCR) and cropped by the leading pad:
- *   `y = DepthToSpace(Conv(x, W'; pads kk−1))[p0 : p0 + L]`. No multiplication by inserted zeros, unlike
- *   a convolution of the zero-upsampled input.
+ * - Conv (2-D, group 1, no auto_pad, output channels in whole blocks): input reordered to NCHWc
+ *   (`ReorderInput`) unless it has fewer channels than a block (then MLAS reads NCHW directly, filter
+ *   layout OIHWBo), filter reordered to OIHWBiBo (or OIHWBo), output reordered back (`ReorderOutput`). A
+ *   value reordered once is reused, and a Conv that consumes a rewritten Conv's output takes its blocked
+ *   value directly. A filter several times larger than the output (an activation used as a filter, as in
+ *   ConvWeightGrad's swapped convolution) is left alone: reordering it costs more than the kernel saves.
+ * - ConvTranspose (2-D, group 1, dilation 1, kernel a multiple of the stride, equal strides, output
+ *   channels in whole blocks): the sub-pixel ("phase") decomposition. With k = s·kk, output phase σ of
+ *   each axis is a kk-tap correlation of the input with the taps W[s(kk−1−t) + r], r = (σ + p0) mod s:
+ *   one exact NCHWc Conv per output phase when the output is a multiple of the stride (else one Conv
+ *   with s²·Cout channels, cropped), the phases interleaved by a transpose that moves whole blocks. No
+ *   multiplication by the zeros a convolution of the zero-upsampled input would insert.
  *
  * Constant filters (baked weights) are rewritten the same way, so that a model with baked weights computes
  * bit for bit what the same model with its weights as inputs computes; onnxruntime's constant folding
- * then reorders them once at load time. Everything else is left alone. The rewrite runs in {@link createSession} for the CPU provider only; the
- * bytes on disk stay standard ONNX. It is deterministic (same model and block size, same bytes), and the
- * NCHWc kernels are deterministic run to run, so train steps stay bit-reproducible.
+ * then reorders them once at load time. Everything else is left alone. The rewrite runs in
+ * `createSession` (session.ts) for the CPU provider only; the bytes on disk stay standard ONNX. It is
+ * deterministic (same model and block size, same bytes), and the NCHWc kernels are deterministic run to
+ * run, so train steps stay bit-reproducible.
  *
  * @module
  */
