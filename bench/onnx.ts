@@ -15,12 +15,16 @@
  * median of its rounds after warm-up; the table shows the median of the processes with their range, the
  * ratio of the medians, and the 1-minute load average at the start of each pass.
  *
- * Run: `deno task bench onnx [--only=mlp|gan] [--passes=N] [--no-torch] [--profile]`. `--profile` runs
- * onnxruntime's profiler on the train steps instead and prints where their kernel time goes, by part of
- * the step (forward, grad, grad/grad, optimizer), by op type and by layer path (models/onnx/profile.ts).
+ * Run: `deno task bench onnx [--only=mlp|gan] [--passes=N] [--no-torch] [--single-thread] [--profile]`.
+ * `--single-thread` runs both with one thread and times process CPU time instead of wall time: the amount
+ * of work per step, which other processes on the shared box barely disturb (wall time with 2 threads
+ * can move by 2× when another process runs). `--profile` runs onnxruntime's profiler on the train steps
+ * instead and prints where their kernel time goes, by part of the step (forward, grad, grad/grad,
+ * optimizer), by op type and by layer path (models/onnx/profile.ts).
  *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { type Cell, fmt, printLoad, printTable } from "./_report.ts";
 import {
@@ -43,6 +47,7 @@ import {
   wganDivStep,
 } from "../models/onnx/mod.ts";
 import type { TrainStepGraph } from "../models/onnx/train_step.ts";
+import { AUTO_FUSE_MAX, autoFuse } from "../stages/train/train.ts";
 
 const args = parseArgs({
   options: {
@@ -50,22 +55,39 @@ const args = parseArgs({
     passes: { type: "string", default: "3" },
     "no-torch": { type: "boolean" },
     profile: { type: "boolean" },
+    "single-thread": { type: "boolean" },
     worker: { type: "string" },
   },
 });
 
-/** The fused step counts measured (the WGAN-div one is what train.run picks for it by default). */
-const MLP_K = 32;
-const GAN_K = 4;
+/**
+ * The fused step counts measured: what train.run's `fuse: "auto"` runs, at most AUTO_FUSE_MAX for the MLP
+ * and K = 5 for the wgan-div pipeline's default intervals (log 10, checkpoints 250, snapshots 200).
+ */
+const MLP_K = AUTO_FUSE_MAX;
+const GAN_K = autoFuse({ logEvery: 10, checkpointEvery: 250, snapshotEvery: 200 });
+
+const SINGLE = args.values["single-thread"] === true;
+/** Threads of both runtimes (PyTorch's reference setting is 2, onnx-training.md §1). */
+const THREADS = SINGLE ? 1 : 2;
+/** onnxruntime session options of every measured session. */
+const SESSION = { intraOpNumThreads: THREADS };
+/** Milliseconds: process CPU time with --single-thread, else wall time. */
+const clock = SINGLE
+  ? () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+  : () => performance.now();
 
 /** Median over rounds of the mean ms per call. */
 async function timeIt(fn: () => Promise<unknown>, o: { warmup: number; rounds: number; calls: number }) {
   for (let i = 0; i < o.warmup; i++) await fn();
   const rounds: number[] = [];
   for (let r = 0; r < o.rounds; r++) {
-    const t0 = performance.now();
+    const t0 = clock();
     for (let i = 0; i < o.calls; i++) await fn();
-    rounds.push((performance.now() - t0) / o.calls);
+    rounds.push((clock() - t0) / o.calls);
   }
   return median(rounds);
 }
@@ -111,7 +133,7 @@ async function benchMlp(): Promise<Pass> {
       return { logits, loss: softmaxCrossEntropy(logits, i.y!) };
     },
   });
-  const fwdSession = await createSession(fwd.bytes);
+  const fwdSession = await createSession(fwd.bytes, SESSION);
   const state = step.initialState(0);
   const feeds = {
     x: toOrt("float32", x, [B, 784]),
@@ -121,7 +143,7 @@ async function benchMlp(): Promise<Pass> {
   const forward = await timeIt(() => fwdSession.run(feeds), { warmup: 100, rounds: 7, calls: 100 });
   await fwdSession.release();
 
-  const runner = await TrainRunner.create(step, { seed: 0 });
+  const runner = await TrainRunner.create(step, { seed: 0, ...SESSION });
   const host = await timeIt(() => runner.step({ x, y }), { warmup: 100, rounds: 7, calls: 60 });
   const [xs, ys] = [stack(x, MLP_K), stack(y, MLP_K)];
   const fused =
@@ -145,7 +167,7 @@ async function benchGan(): Promise<Pass> {
   });
   const step = wganDivStep(B, cfg);
   const state = step.initialState(0);
-  const fwdSession = await createSession(fwd.bytes);
+  const fwdSession = await createSession(fwd.bytes, SESSION);
   const forward = await timeIt(
     () =>
       fwdSession.run({
@@ -157,7 +179,7 @@ async function benchGan(): Promise<Pass> {
   );
   await fwdSession.release();
 
-  const runner = await TrainRunner.create(step, { seed: 0 });
+  const runner = await TrainRunner.create(step, { seed: 0, ...SESSION });
   const host = await timeIt(() => runner.step({ x, z_d: z(), z_g: z() }), { warmup: 2, rounds: 7, calls: 2 });
   const xs = stack(x, GAN_K);
   const fused = (await timeIt(
@@ -198,7 +220,14 @@ async function lastJsonLine(cmd: Deno.Command, what: string): Promise<Pass> {
 const ortPass = (model: "mlp" | "gan") =>
   lastJsonLine(
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", new URL(import.meta.url).pathname, `--worker=${model}`],
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        new URL(import.meta.url).pathname,
+        `--worker=${model}`,
+        ...(SINGLE ? ["--single-thread"] : []),
+      ],
       stdout: "piped",
       stderr: "piped",
     }),
@@ -208,7 +237,12 @@ const ortPass = (model: "mlp" | "gan") =>
 const torchPass = (script: string, batch: number) =>
   lastJsonLine(
     new Deno.Command("/usr/bin/python3", {
-      args: [new URL(`./torch/${script}`, import.meta.url).pathname, String(batch)],
+      args: [
+        new URL(`./torch/${script}`, import.meta.url).pathname,
+        String(batch),
+        String(THREADS),
+        SINGLE ? "cpu" : "wall",
+      ],
       env: { OPENBLAS_CORETYPE: "Cooperlake", OPENBLAS_NUM_THREADS: "1" },
       stdout: "piped",
       stderr: "piped",
@@ -358,7 +392,9 @@ if (args.values.profile) {
 }
 
 const withTorch = torchAvailable();
-console.log(`models/onnx benchmark: onnxruntime-node 1.29.0 CPU, ${navigator.hardwareConcurrency} threads`);
+console.log(
+  `models/onnx benchmark: onnxruntime-node 1.29.0 CPU, ${THREADS} thread(s), ${SINGLE ? "CPU" : "wall"} time`,
+);
 await printLoad("load before");
 const rows: Cell[][] = [];
 if (args.values.only !== "gan") {
@@ -380,12 +416,13 @@ if (args.values.only !== "mlp") {
   );
 }
 printTable(
-  `ms per step: MLP batch 128, WGAN-div DCGAN size batch 64 (median of ${args.values.passes} fresh processes ` +
-    "each, range in brackets; each process a median of rounds)",
+  `${SINGLE ? "CPU " : ""}ms per step, ${THREADS} thread(s): MLP batch 128, WGAN-div DCGAN size batch 64 ` +
+    `(median of ${args.values.passes} fresh processes each, range in brackets; each process a median of rounds)`,
   ["variant", "ORT ms", "PyTorch eager ms", "ORT / PyTorch", "load avg per pass"],
   rows,
   withTorch
-    ? "PyTorch 1.13 CPU eager, 2 threads, OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1; MLP reference: " +
+    ? `PyTorch 1.13 CPU eager, ${THREADS} thread(s), OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1; ` +
+      "MLP reference: " +
       "torch Adam default (single-tensor) unless noted. Host loop: outputs fed back as inputs; Scan: K steps " +
       "per call; both with host noise, as train.run feeds them."
     : "PyTorch not available (/usr/bin/python3 -c 'import torch' failed or --no-torch): ORT numbers only.",
