@@ -199,6 +199,49 @@ function reorderFilter(b: Builder, g: Graph, w: string, dims: number[], nchwInpu
   return out;
 }
 
+/**
+ * The phase filters of a transposed convolution with weight `w` [Cin, Cout, s·kkh, s·kkw], already in the
+ * blocked layout: [s²·Cout, Cin, kkh, kkw] whose channel block r = rh·s + rw holds, as OIHWBiBo (or OIHWBo
+ * for an NCHW input), the taps W[i, o, s(kk−1−t) + rh, s(kk−1−u) + rw]. One flip and one transpose for
+ * all phases, shared by every transposed convolution with the same weight.
+ */
+function phaseFilters(
+  b: Builder,
+  g: Graph,
+  w: string,
+  dims: number[],
+  st: number,
+  nchwInput: boolean,
+): string {
+  const key = `${w}|phases|${st}|${nchwInput}`;
+  const hit = g.filters.get(key);
+  if (hit) return hit;
+  const B = g.scope.block;
+  const [cin, cout, kh, kw] = dims as [number, number, number, number];
+  const [kkh, kkw] = [kh / st, kw / st];
+  // Axes: input channels (as blocks i1·bi, or i), output channels o1·bo, taps a·s + rh and b·s + rw.
+  const split = nchwInput
+    ? [cin, cout / B, B, kkh, st, kkw, st] //      i, o1, bo, a, rh, b, rw
+    : [cin / B, B, cout / B, B, kkh, st, kkw, st]; // i1, bi, o1, bo, a, rh, b, rw
+  const [aAxis, bAxis] = nchwInput ? [3, 5] : [4, 6];
+  const flipped = b.node("Slice", [
+    b.node("Reshape", [w, b.i64(split)]),
+    b.i64([-1, -1]),
+    b.i64([-(kkh + 1), -(kkw + 1)]),
+    b.i64([aAxis, bAxis]),
+    b.i64([-1, -1]),
+  ]);
+  const perm = nchwInput
+    ? [4, 6, 1, 0, 3, 5, 2] //       rh, rw, o1, i, a, b, bo
+    : [5, 7, 2, 0, 4, 6, 1, 3]; //   rh, rw, o1, i1, a, b, bi, bo
+  const out = b.node("Reshape", [
+    b.node("Transpose", [flipped], { perm }),
+    b.i64([st * st * cout, cin, kkh, kkw]),
+  ]);
+  g.filters.set(key, out);
+  return out;
+}
+
 /** The NCHWc value of `x` (a ReorderInput, or a twin made earlier); undefined when `x` has too few channels. */
 function nchwcInput(b: Builder, g: Graph, x: string, channels: number): string | undefined {
   if (channels < g.scope.block) return undefined;
@@ -216,21 +259,25 @@ interface ConvGeom {
 }
 
 /** An NCHWc Conv of `x` (dims xDims) with filter `w` (dims wDims, OIHW); returns its blocked output. */
+/**
+ * An NCHWc Conv of `x` (dims xDims) with `filter(nchwInput)`, the filter (kernel `kernel`) in the blocked
+ * layout for an NCHWc input, or for an NCHW one when x has fewer channels than a block; returns its
+ * blocked output.
+ */
 function nchwcConv(
   b: Builder,
   g: Graph,
   x: string,
   xDims: number[],
-  w: string,
-  wDims: number[],
+  filter: (nchwInput: boolean) => string,
+  kernel: readonly number[],
   bias: string | undefined,
   geo: ConvGeom,
 ): string {
-  const cin = xDims[1]!;
-  const xin = nchwcInput(b, g, x, cin) ?? x;
-  const filter = reorderFilter(b, g, w, wDims, xin === x);
-  return b.node("Conv", bias ? [xin, filter, bias] : [xin, filter], {
-    kernel_shape: wDims.slice(2),
+  const xin = nchwcInput(b, g, x, xDims[1]!) ?? x;
+  const w = filter(xin === x);
+  return b.node("Conv", bias ? [xin, w, bias] : [xin, w], {
+    kernel_shape: [...kernel],
     pads: geo.pads,
     strides: geo.strides,
     dilations: geo.dilations,
@@ -272,7 +319,8 @@ function rewriteConv(g: Graph, node: NodeProto): NodeProto[] | null {
     strides: ints(node, "strides", [1, 1]),
     dilations: ints(node, "dilations", [1, 1]),
   };
-  const y = nchwcConv(b, g, xName!, x!.dims, wName!, w!.dims, bName || undefined, geo);
+  const filter = (nchwInput: boolean) => reorderFilter(b, g, wName!, w!.dims, nchwInput);
+  const y = nchwcConv(b, g, xName!, x!.dims, filter, w!.dims.slice(2), bName || undefined, geo);
   b.node("ReorderOutput", [y], { channels: w!.dims[0]! }, NCHWC_DOMAIN, node.output![0]!);
   g.twins.set(node.output![0]!, y);
   return b.nodes;
@@ -301,27 +349,21 @@ function rewriteConvTranspose(g: Graph, node: NodeProto): NodeProto[] | null {
   const [kkh, kkw] = [kh / st, kw / st];
 
   const b = new Builder(s, node.name || node.output![0]!, g);
-  // Phase filters: W [Cin, Cout, kh, kw] → [s²·Cout, Cin, kkh, kkw], channel (r·s + c)·Cout + o holding the
-  // taps W[i, o, s(kk−1−t) + r, s(kk−1−u) + c] (flip the tap index, phase-major channels as DepthToSpace DCR).
-  const w6 = b.node("Reshape", [wName!, b.i64([cin, cout, kkh, st, kkw, st])]);
-  const flipped = b.node("Slice", [
-    w6,
-    b.i64([-1, -1]),
-    b.i64([-(kkh + 1), -(kkw + 1)]),
-    b.i64([2, 4]),
-    b.i64([-1, -1]),
-  ]);
-  const phased = b.node("Reshape", [
-    b.node("Transpose", [flipped], { perm: [3, 5, 1, 0, 2, 4] }),
-    b.i64([st * st * cout, cin, kkh, kkw]),
-  ]);
+  const phased = (nchwInput: boolean) => phaseFilters(b, g, wName!, w!.dims, st, nchwInput);
   const [hOut, wOut] = [y.dims[2]!, y.dims[3]!];
   const exact = exactPhases(x!.dims, [hOut, wOut], st, [kkh, kkw], pads);
   if (exact) {
     // One convolution per output phase, each computing exactly its outputs: no border rows to crop.
     const outs = exact.map(({ r, padsOf }) => {
-      const filter = b.node("Slice", [phased, b.i64([r * cout]), b.i64([(r + 1) * cout]), b.i64([0])]);
-      return nchwcConv(b, g, xName!, x!.dims, filter, [cout, cin, kkh, kkw], bName || undefined, {
+      const filter = (nchwInput: boolean) => {
+        const all = phased(nchwInput);
+        const key = `${all}|${r}`;
+        const piece = g.filters.get(key) ??
+          b.node("Slice", [all, b.i64([r * cout]), b.i64([(r + 1) * cout]), b.i64([0])]);
+        g.filters.set(key, piece);
+        return piece;
+      };
+      return nchwcConv(b, g, xName!, x!.dims, filter, [kkh, kkw], bName || undefined, {
         pads: padsOf,
         strides: [1, 1],
         dilations: [1, 1],
@@ -343,7 +385,7 @@ function rewriteConvTranspose(g: Graph, node: NodeProto): NodeProto[] | null {
     return b.nodes;
   }
   const bias = bName ? b.node("Tile", [bName, b.i64([st * st])]) : undefined;
-  const z = nchwcConv(b, g, xName!, x!.dims, phased, [st * st * cout, cin, kkh, kkw], bias, {
+  const z = nchwcConv(b, g, xName!, x!.dims, phased, [kkh, kkw], bias, {
     pads: [kkh - 1, kkw - 1, kkh - 1, kkw - 1],
     strides: [1, 1],
     dilations: [1, 1],
