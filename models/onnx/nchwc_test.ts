@@ -3,7 +3,13 @@ import pkg from "onnx-proto";
 import { emitModel } from "./emit.ts";
 import { input, type Tensor } from "./graph.ts";
 import { NCHWC_DOMAIN, rewriteForNchwc } from "./nchwc.ts";
-import { conv2d, convTranspose2d, type ConvTransposeOptions } from "./ops_conv.ts";
+import {
+  conv2d,
+  convGeometry,
+  convTranspose2d,
+  type ConvTransposeOptions,
+  convWeightGrad,
+} from "./ops_conv.ts";
 import { wganDivStep } from "./models/wgan_div.ts";
 import { leakyRelu } from "./ops_elementwise.ts";
 import { createSession, nchwcBlockSize, runSession } from "./session.ts";
@@ -200,5 +206,30 @@ Deno.test({
       `NCHWc convolutions in the body: ${ops.join(", ")}`,
     );
     assert.ok(model.opsetImport!.some((o) => o.domain === NCHWC_DOMAIN));
+  },
+});
+
+Deno.test({
+  name: "NCHWc rewrite: a weight gradient whose cotangent has a blocked twin takes its filter from the twin",
+  ignore: BLOCK === 0,
+  async fn() {
+    // g is a rewritten Conv's output, so it has a blocked twin; wg(x, g) is T(conv(T(x), T(g))), whose
+    // filter T(g) is 12× its output: only the twin makes it worth taking.
+    const a = input("a", "float32", [64, 16, 14, 14]);
+    const wa = input("wa", "float32", [32, 16, 3, 3]);
+    const g = conv2d(a, wa, undefined, { pad: 1, stride: 2 }); // [64, 32, 7, 7]
+    const x = input("x", "float32", [64, 16, 14, 14]);
+    const dw = convWeightGrad(x, g, convGeometry({ stride: 2, pad: 1 }), [4, 4]);
+    const bytes = emitModel({ name: "wg", outputs: { dw } });
+    const ops = nchwcNodes(rewriteForNchwc(bytes, 16));
+    assert.equal(ops.filter((o) => o === "Conv").length, 2, `NCHWc nodes: ${ops.join(", ")}`);
+    const feeds = {
+      a: randn(64 * 16 * 196, 1, "float32"),
+      wa: randn(32 * 16 * 9, 2, "float32"),
+      x: randn(64 * 16 * 196, 3, "float32"),
+    };
+    const plain = await runSession(await createSession(bytes, { nchwc: false }), feeds);
+    const fast = await runSession(await createSession(bytes), feeds);
+    assert.ok(relL2(Array.from(fast.dw!.data as Float32Array), plain.dw!.data as Float32Array) < 1e-6);
   },
 });

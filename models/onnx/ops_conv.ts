@@ -296,7 +296,8 @@ const canonicalGeometry = (t: Tensor) =>
  *
  * Emitted as a convolution over swapped batch/channel axes (onnx-training.md §4). An NHWC im2col times
  * one GEMM over all images measured slower at DCGAN size (32 against 26 ms on 2 threads, 39 against 24 ms
- * of CPU on 1): building the im2col matrix costs more than the narrow per-image GEMMs lose.
+ * of CPU on 1): building the im2col matrix costs more than the narrow per-image GEMMs lose. On CPU the
+ * NCHWc rewrite (nchwc.ts) runs the swapped convolution on the blocked kernel when g has a blocked twin.
  */
 export function convWeightGrad(
   x: Tensor,
