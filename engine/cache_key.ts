@@ -4,7 +4,8 @@
  * itself owns), so the second one is skipped.
  *
  * Bump `KEY_SCHEME` whenever the fields or their meaning change: old keys then simply miss. `files` is
- * left out of the JSON when a stage reads no external files, so adding it changed no existing key.
+ * left out of the JSON when a stage reads no external files, and `pipeline` when it does not show the
+ * pipeline (its article and claims), so adding them changed no existing key.
  *
  * @module
  */
@@ -31,11 +32,77 @@ export interface KeyParts {
    * `externalFiles`, file_digest.ts). Omitted, not empty, when there are none.
    */
   files?: Readonly<Record<string, string>>;
+  /**
+   * The pipeline's article, description and claim definitions, for a stage that shows them
+   * (StageKind.readsPipeline). Omitted otherwise.
+   */
+  pipeline?: unknown;
 }
 
 /** The hex sha256 cache key of `parts`. */
 export function cacheKey(parts: KeyParts): string {
-  const { files, ...rest } = parts;
-  const withFiles = files && Object.keys(files).length > 0 ? { ...rest, files } : rest;
-  return sha256Hex(canonicalJson({ scheme: KEY_SCHEME, ...withFiles }));
+  const { files, pipeline, ...rest } = parts;
+  return sha256Hex(canonicalJson({
+    scheme: KEY_SCHEME,
+    ...rest,
+    ...(files && Object.keys(files).length > 0 ? { files } : {}),
+    ...(pipeline !== undefined ? { pipeline } : {}),
+  }));
+}
+
+/**
+ * The key of `parts` without the params that only make a run longer (StageKind.extendsRun): two
+ * stages with the same prefix key differ only in how far they ran, so the longer can continue the
+ * shorter. Not a cache key (it names no output); it indexes candidates to continue from.
+ */
+export function prefixKey(parts: KeyParts, extendsRun: readonly string[]): string {
+  const params = structuredClone(parts.params) as Record<string, unknown>;
+  for (const path of extendsRun) {
+    const keys = path.split(".");
+    let node: Record<string, unknown> | undefined = params;
+    for (const k of keys.slice(0, -1)) node = node?.[k] as Record<string, unknown> | undefined;
+    if (node) delete node[keys[keys.length - 1]!];
+  }
+  return cacheKey({ ...parts, kind: `${parts.kind}#prefix`, params });
+}
+
+/** The values of the extending params in `params` (dotted paths → value). */
+export function extendingValues(params: unknown, extendsRun: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const path of extendsRun) {
+    let node: unknown = params;
+    for (const k of path.split(".")) node = (node as Record<string, unknown> | undefined)?.[k];
+    out[path] = node;
+  }
+  return out;
+}
+
+/** What a planned stage contributes to its key; see `keyParts`. */
+export interface KeyedStage {
+  kind: { kind: string; version?: string; readsPipeline?: boolean };
+  code: { digest: string };
+  params: unknown;
+  runtime: Readonly<Record<string, string>>;
+  files?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The key fields of `stage` given the object digests of its inputs (by slot) and what the pipeline
+ * shows of itself (used only when the kind reads the pipeline). The one place where a key is assembled.
+ */
+export function keyParts(
+  stage: KeyedStage,
+  inputs: Readonly<Record<string, string>>,
+  pipeline: unknown,
+): KeyParts {
+  return {
+    kind: stage.kind.kind,
+    ...(stage.kind.version ? { version: stage.kind.version } : {}),
+    code: stage.code.digest,
+    params: stage.params,
+    inputs,
+    runtime: stage.runtime,
+    ...(stage.files ? { files: stage.files } : {}),
+    ...(stage.kind.readsPipeline ? { pipeline } : {}),
+  };
 }

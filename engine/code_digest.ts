@@ -17,6 +17,7 @@ import { sha256Hex } from "./hash.ts";
 import { normalizeSource } from "./source_normalize.ts";
 import { StatCache, type StatKey, statKey } from "./stat_cache.ts";
 import { relative } from "node:path";
+import { z } from "zod";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 export interface CodeFile {
@@ -37,6 +38,11 @@ interface HashedFile {
   digest: string;
   imports: string[];
 }
+
+const hashedFileSchema: z.ZodType<HashedFile> = z.object({
+  digest: z.string(),
+  imports: z.array(z.string()),
+});
 
 /** Computes code digests of module closures, with a persistent stat cache. */
 export class CodeHasher {
@@ -63,7 +69,10 @@ export class CodeHasher {
   ) {
     this.#root = root;
     this.#exclude = (options.exclude ?? []).map((dir) => dir.replace(/\/?$/, "/"));
-    this.#cache = new StatCache(options.cachePath, options.now ? { now: options.now } : {});
+    this.#cache = new StatCache(options.cachePath, {
+      value: hashedFileSchema,
+      ...(options.now ? { now: options.now } : {}),
+    });
     this.#loadedAt = options.loadedAt ?? performance.timeOrigin;
     this.#importMap = readImportMap(root);
   }
@@ -117,14 +126,19 @@ export class CodeHasher {
     if (Math.max(stat.mtimeMs, stat.ctimeMs) > this.#loadedAt) this.changedSinceLoad.add(this.#display(path));
     const cached = this.#cache.get(path, stat);
     if (cached) return cached;
-    const bytes = Deno.readFileSync(path);
-    const isScript = /\.[cm]?[jt]sx?$/.test(path);
-    const { text, imports } = isScript
-      ? normalizeSource(new TextDecoder().decode(bytes))
-      : { text: "", imports: [] };
-    const entry = { digest: isScript ? sha256Hex(text) : sha256Hex(bytes), imports };
+    const entry = hashCodeFile(path);
     this.#cache.set(path, stat, entry);
     return entry;
+  }
+
+  /**
+   * Re-hashes every file in the stat cache (`deno task verify`) and drops the entries whose digest is
+   * stale, then saves. Returns the stale paths (relative to the root) and how many entries were dropped.
+   */
+  auditCache(): { checked: number; stale: string[]; dropped: number } {
+    const report = this.#cache.audit(hashCodeFile, (a, b) => a.digest === b.digest);
+    this.#cache.save();
+    return { ...report, stale: report.stale.map((p) => this.#display(p)) };
   }
 
   #resolveBare(spec: string): string {
@@ -144,6 +158,16 @@ export class CodeHasher {
     const rel = relative(this.#root, path);
     return rel.startsWith("..") ? path : rel;
   }
+}
+
+/** A code file's digest (after normalisation, for scripts) and its imports. */
+function hashCodeFile(path: string): HashedFile {
+  const bytes = Deno.readFileSync(path);
+  const isScript = /\.[cm]?[jt]sx?$/.test(path);
+  const { text, imports } = isScript
+    ? normalizeSource(new TextDecoder().decode(bytes))
+    : { text: "", imports: [] };
+  return { digest: isScript ? sha256Hex(text) : sha256Hex(bytes), imports };
 }
 
 function readImportMap(root: string): Record<string, string> {

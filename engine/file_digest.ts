@@ -24,6 +24,7 @@ import { resolve } from "node:path";
 import { canonicalJson } from "./canonical_json.ts";
 import { sha256FileSync, sha256Hex } from "./hash.ts";
 import { StatCache, type StatKey, statKey } from "./stat_cache.ts";
+import { z } from "zod";
 
 /** Thrown for a declared path that does not exist. */
 export class MissingFileError extends Error {
@@ -54,7 +55,10 @@ export class FileHasher {
    * @param options.now the clock of the racy rule (tests move it forward)
    */
   constructor(options: { cachePath?: string; now?: () => number } = {}) {
-    this.#cache = new StatCache(options.cachePath, options.now ? { now: options.now } : {});
+    this.#cache = new StatCache(options.cachePath, {
+      value: z.string().regex(/^[0-9a-f]{64}$/),
+      ...(options.now ? { now: options.now } : {}),
+    });
   }
 
   /**
@@ -92,6 +96,16 @@ export class FileHasher {
   /** Writes the stat cache back if it changed. */
   save(): void {
     this.#cache.save();
+  }
+
+  /**
+   * Re-hashes every file in the stat cache (`deno task verify`) and drops the entries whose digest is
+   * stale (a dataset file changed without its stat changing), then saves.
+   */
+  auditCache(): { checked: number; stale: string[]; dropped: number } {
+    const report = this.#cache.audit(sha256FileSync, (a, b) => a === b);
+    this.#cache.save();
+    return report;
   }
 
   /** The regular files at `absolute`: itself, or every file under it, sorted by relative path. */

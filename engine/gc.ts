@@ -1,6 +1,7 @@
 /**
- * Garbage collection of the store. Roots are the latest run of every (pipeline, param set): the
- * objects its stages produced or took from the cache are kept, with their key records. Also kept:
+ * Garbage collection of the store. Roots are the latest run of every (pipeline, param set), or with
+ * `keepLast: N` its N most recent runs: the objects their stages produced or took from the cache are
+ * kept, with their key records. Also kept:
  * every run record (they are small, and they are the history that `query` reads), and unfinished
  * work folders (checkpoints of interrupted stages) younger than a week.
  *
@@ -8,9 +9,20 @@
  *
  * @module
  */
-import { activeRuns, readStageRows, recoverDeadRuns } from "./history.ts";
-import { isAlive, lock, readLockOwner } from "./process_lock.ts";
+import { allRuns } from "./compare.ts";
+import { activeMarkers, activeRuns, readStageRows, recoverDeadRuns } from "./history.ts";
+import { isDiskFullError } from "./fs_errors.ts";
+import {
+  currentProcess,
+  describeHolder,
+  type HeldLock,
+  isAlive,
+  lock,
+  readLockOwner,
+} from "./process_lock.ts";
 import type { Store } from "./store.ts";
+import { pointerSchema, readStoreFile } from "./store_schema.ts";
+import { sizeOf } from "./usage.ts";
 
 export interface GcReport {
   objects: { digest: string; bytes: number }[];
@@ -21,18 +33,6 @@ export interface GcReport {
 }
 
 const WORK_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
-
-function sizeOf(path: string): number {
-  let total = 0;
-  try {
-    const info = Deno.lstatSync(path);
-    if (!info.isDirectory) return info.size;
-    for (const e of Deno.readDirSync(path)) total += sizeOf(`${path}/${e.name}`);
-  } catch {
-    // vanished
-  }
-  return total;
-}
 
 function listDir(path: string): string[] {
   try {
@@ -45,27 +45,56 @@ function listDir(path: string): string[] {
 /** Collects (or with `dryRun`, lists) what no root needs. */
 export async function collectGarbage(
   store: Store,
-  options: { dryRun?: boolean; onWait?: (message: string) => void } = {},
+  options: { dryRun?: boolean; keepLast?: number; onWait?: (message: string) => void } = {},
 ): Promise<GcReport> {
-  using _lock = await lock(store.lockPath("store"), "gc", {
-    onWait: (h) => options.onWait?.(`waiting for pid ${h.pid} (${h.purpose})`),
-  });
+  const takeLock = () =>
+    lock(store.lockPath("store"), "gc", {
+      onWait: (h) => options.onWait?.(`waiting for ${describeHolder(h)}`),
+    });
+  let held: HeldLock;
+  try {
+    held = await takeLock();
+  } catch (error) {
+    // A full disk is when gc matters most, and its lock needs a few bytes: give up the store's reserve.
+    if (!isDiskFullError(error) || !store.releaseReserve()) throw error;
+    held = await takeLock();
+  }
+  using _lock = held;
   await recoverDeadRuns(store);
   for (let told = false; activeRuns(store).length > 0; told = true) {
-    if (!told) options.onWait?.(`waiting for active runs to finish: ${activeRuns(store).join(", ")}`);
+    if (!told) {
+      const elsewhere = [...new Set(activeMarkers(store).map((m) => m.owner?.host))]
+        .filter((h): h is string => h !== undefined && h !== currentProcess().host);
+      options.onWait?.(
+        `waiting for active runs to finish: ${activeRuns(store).join(", ")}` +
+          elsewhere.map((h) =>
+            `; runs of host ${h} cannot be checked from here: if it is gone, ` +
+            `run deno task unlock --host ${h}`
+          ).join(""),
+      );
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 
   const keep = new Set<string>();
+  if (options.keepLast !== undefined) {
+    // The N most recent runs of each (pipeline, param set), by start time.
+    const seen = new Map<string, number>();
+    for (const run of allRuns(store)) {
+      const set = `${run.pipeline}\u0000${run.paramSet}`;
+      const n = seen.get(set) ?? 0;
+      if (n >= options.keepLast) continue;
+      seen.set(set, n + 1);
+      for (const row of readStageRows(store, run.runId)) if (row.object) keep.add(row.object);
+    }
+  }
   for (const pipeline of listDir(`${store.root}/pointers`)) {
     for (const file of listDir(`${store.root}/pointers/${pipeline}`)) {
       if (file === "latest.json") continue; // the latest run is also the latest of its param set
-      try {
-        const { runId } = JSON.parse(Deno.readTextFileSync(`${store.root}/pointers/${pipeline}/${file}`));
-        for (const row of readStageRows(store, runId)) if (row.object) keep.add(row.object);
-      } catch {
-        // an unreadable pointer protects nothing
-      }
+      // An unreadable pointer protects nothing.
+      const pointer = readStoreFile(`${store.root}/pointers/${pipeline}/${file}`, pointerSchema);
+      if (!pointer.ok) continue;
+      for (const row of readStageRows(store, pointer.value.runId)) if (row.object) keep.add(row.object);
     }
   }
 
@@ -78,13 +107,22 @@ export async function collectGarbage(
   }
   const doomed = new Set(report.objects.map((o) => o.digest));
   const finished = new Set<string>();
-  for await (const record of store.keys()) {
-    finished.add(record.key);
-    if (doomed.has(record.object) || !keep.has(record.object)) report.keys.push(record.key);
+  for await (const { key, read } of store.keyEntries()) {
+    if (!read.ok) { // a corrupt record serves nothing (a run treats it as a miss): remove it
+      report.keys.push(key);
+      continue;
+    }
+    finished.add(key);
+    if (doomed.has(read.value.object) || !keep.has(read.value.object)) report.keys.push(key);
   }
   for (const key of listDir(`${store.root}/work`)) {
     const path = store.workDir(key);
-    const age = Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+    let age: number;
+    try {
+      age = Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+    } catch {
+      continue; // removed meanwhile
+    }
     if (finished.has(key) || age > WORK_MAX_AGE_MS) report.workDirs.push({ key, bytes: sizeOf(path) });
   }
   for (const name of listDir(`${store.root}/locks`)) {
@@ -100,7 +138,7 @@ export async function collectGarbage(
       await Deno.remove(store.workDir(w.key), { recursive: true }).catch(() => {});
     }
     for (const l of report.leftovers) await Deno.remove(`${store.root}/${l}`).catch(() => {});
-    report.leftovers.push(...(await store.cleanLeftovers()));
-  }
+    report.leftovers.push(...(await store.cleanLeftovers({ deep: true }))); // and remakes the reserve, if there is room
+  } else store.ensureReserve();
   return report;
 }

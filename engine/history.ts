@@ -8,9 +8,18 @@
  *
  * @module
  */
-import { isAlive } from "./process_lock.ts";
+import { isAlive, type ProcessId } from "./process_lock.ts";
 import { type RunRecord, type StageRow, writeRunParquet } from "./results.ts";
 import { type Store, writeAtomic } from "./store.ts";
+import {
+  checkShape,
+  pointerSchema,
+  previousRunSchema,
+  processIdSchema,
+  readStoreFile,
+  runRecordSchema,
+  stageRowSchema,
+} from "./store_schema.ts";
 
 export function runDir(store: Store, runId: string): string {
   return `${store.root}/runs/${runId}`;
@@ -22,12 +31,10 @@ export function newRunId(now = new Date()): string {
   return `${t}-${crypto.randomUUID().slice(0, 4)}`;
 }
 
+/** A run's record, or null when it is missing or malformed (store_schema.ts). */
 export function readRun(store: Store, runId: string): RunRecord | null {
-  try {
-    return JSON.parse(Deno.readTextFileSync(`${runDir(store, runId)}/run.json`)) as RunRecord;
-  } catch {
-    return null;
-  }
+  const read = readStoreFile(`${runDir(store, runId)}/run.json`, runRecordSchema);
+  return read.ok ? read.value as RunRecord : null;
 }
 
 export async function writeRun(store: Store, run: RunRecord): Promise<void> {
@@ -41,23 +48,38 @@ export function appendStageRow(store: Store, row: StageRow): void {
   });
 }
 
-/** The final row of each stage of a run, in the order they were first written. */
-export function readStageRows(store: Store, runId: string): StageRow[] {
+/** The lines of a run's stages.jsonl that parse as JSON, unchecked, in the order they were written. */
+function readRawRows(store: Store, runId: string): unknown[] {
   let text = "";
   try {
     text = Deno.readTextFileSync(`${runDir(store, runId)}/stages.jsonl`);
   } catch {
     return [];
   }
-  const rows = new Map<string, StageRow>();
+  const rows: unknown[] = [];
   for (const line of text.split("\n")) {
     if (!line) continue;
     try {
-      const row = JSON.parse(line) as StageRow;
-      rows.set(row.stage, row);
+      rows.push(JSON.parse(line));
     } catch {
       // a line cut short by a kill: the provisional row before it stands
     }
+  }
+  return rows;
+}
+
+const stageOf = (row: unknown) =>
+  row !== null && typeof row === "object" ? (row as { stage?: unknown }).stage : undefined;
+
+/**
+ * The final row of each stage of a run, in the order they were first written. Lines that do not parse
+ * or have the wrong shape are skipped (store_schema.ts): the row before them stands.
+ */
+export function readStageRows(store: Store, runId: string): StageRow[] {
+  const rows = new Map<string, StageRow>();
+  for (const raw of readRawRows(store, runId)) {
+    const row = checkShape(stageRowSchema, raw);
+    if (row.ok) rows.set(row.value.stage, row.value as StageRow);
   }
   return [...rows.values()];
 }
@@ -73,11 +95,8 @@ export interface Pointer {
 }
 
 export function readPointer(store: Store, pipeline: string, name = "latest"): Pointer | null {
-  try {
-    return JSON.parse(Deno.readTextFileSync(`${store.root}/pointers/${pipeline}/${name}.json`)) as Pointer;
-  } catch {
-    return null;
-  }
+  const read = readStoreFile(`${store.root}/pointers/${pipeline}/${name}.json`, pointerSchema);
+  return read.ok ? read.value : null;
 }
 
 export async function writePointers(store: Store, run: RunRecord): Promise<void> {
@@ -88,15 +107,50 @@ export async function writePointers(store: Store, run: RunRecord): Promise<void>
   await writeAtomic(`${dir}/latest.json`, text);
 }
 
-/** The most recent row of every stage of a pipeline, looking back through up to `depth` runs. */
-export function stageHistory(store: Store, pipeline: string, depth = 10): Map<string, StageRow> {
-  const history = new Map<string, StageRow>();
+/** The most recent row of each stage of a pipeline (see `stageHistory`). */
+export interface StageHistory {
+  get(stage: string): StageRow | undefined;
+}
+
+/**
+ * The most recent row of every stage of a pipeline, looking back through up to `depth` runs. Rows are
+ * checked against their schema when asked for (a run asks for each of its stages; checking the whole
+ * history up front would cost ~10× that): a malformed row gives way to the stage's row before it.
+ */
+export function stageHistory(store: Store, pipeline: string, depth = 10): StageHistory {
+  // Stage → its rows, most recent first (the last line of a run for a stage is its final row).
+  const candidates = new Map<string, unknown[]>();
   let runId = readPointer(store, pipeline)?.runId ?? null;
   for (let i = 0; runId && i < depth; i++) {
-    for (const row of readStageRows(store, runId)) if (!history.has(row.stage)) history.set(row.stage, row);
-    runId = readRun(store, runId)?.previousRunId ?? null;
+    const rows = readRawRows(store, runId);
+    const newest = new Map<string, unknown[]>();
+    for (let k = rows.length - 1; k >= 0; k--) {
+      const stage = stageOf(rows[k]);
+      if (typeof stage !== "string") continue;
+      const list = newest.get(stage) ?? [];
+      list.push(rows[k]);
+      newest.set(stage, list);
+    }
+    for (const [stage, list] of newest) candidates.set(stage, [...(candidates.get(stage) ?? []), ...list]);
+    const run = readStoreFile(`${runDir(store, runId)}/run.json`, previousRunSchema);
+    runId = run.ok ? run.value.previousRunId : null;
   }
-  return history;
+  const checked = new Map<string, StageRow | undefined>();
+  return {
+    get(stage: string): StageRow | undefined {
+      if (checked.has(stage)) return checked.get(stage);
+      let row: StageRow | undefined;
+      for (const raw of candidates.get(stage) ?? []) {
+        const read = checkShape(stageRowSchema, raw);
+        if (read.ok) {
+          row = read.value as StageRow;
+          break;
+        }
+      }
+      checked.set(stage, row);
+      return row;
+    },
+  };
 }
 
 /** Marks a run as in progress, so that gc leaves its objects alone. */
@@ -111,35 +165,35 @@ export async function unmarkActive(store: Store, runId: string): Promise<void> {
   await Deno.remove(`${store.root}/active/${runId}.json`).catch(() => {});
 }
 
+/** The runs marked active (runs in progress, or killed and not yet recovered), with their owners. */
+export function activeMarkers(store: Store): { runId: string; owner: ProcessId | null }[] {
+  const markers: { runId: string; owner: ProcessId | null }[] = [];
+  for (const entry of Deno.readDirSync(`${store.root}/active`)) {
+    if (!entry.name.endsWith(".json")) continue; // a temp file of writeAtomic
+    const read = readStoreFile(`${store.root}/active/${entry.name}`, processIdSchema);
+    markers.push({ runId: entry.name.replace(/\.json$/, ""), owner: read.ok ? read.value : null });
+  }
+  return markers;
+}
+
 /** Live runs in the store (their process still runs). */
 export function activeRuns(store: Store): string[] {
-  const live: string[] = [];
-  for (const entry of Deno.readDirSync(`${store.root}/active`)) {
-    try {
-      const owner = JSON.parse(Deno.readTextFileSync(`${store.root}/active/${entry.name}`));
-      if (isAlive(owner)) live.push(entry.name.replace(/\.json$/, ""));
-    } catch {
-      // being written
-    }
-  }
-  return live;
+  return activeMarkers(store).filter((m) => m.owner && isAlive(m.owner)).map((m) => m.runId);
 }
 
 /**
  * Finishes the records of runs whose process died (kill -9, crash, power loss): status "interrupted",
- * Parquet written from the rows that made it to stages.jsonl. Returns their ids.
+ * Parquet written from the rows that made it to stages.jsonl. Returns their ids. `isGone` decides
+ * (default: the owner is dead on this host); unlock.ts widens it to the hosts the user declared gone.
  */
-export async function recoverDeadRuns(store: Store): Promise<string[]> {
+export async function recoverDeadRuns(
+  store: Store,
+  isGone: (owner: ProcessId) => boolean = (owner) => !isAlive(owner),
+): Promise<string[]> {
   const recovered: string[] = [];
-  for (const entry of Deno.readDirSync(`${store.root}/active`)) {
-    const runId = entry.name.replace(/\.json$/, "");
-    let owner;
-    try {
-      owner = JSON.parse(Deno.readTextFileSync(`${store.root}/active/${entry.name}`));
-    } catch {
-      continue;
-    }
-    if (isAlive(owner)) continue;
+  for (const { runId, owner } of activeMarkers(store)) {
+    // Markers are written whole (temp file + rename), so one that does not parse is damaged: recover it.
+    if (owner && !isGone(owner)) continue;
     const run = readRun(store, runId);
     if (run && run.status === "running") {
       const rows = readStageRows(store, runId);

@@ -6,7 +6,7 @@
  * @module
  */
 import type { z } from "zod";
-import type { PipelineDef, StageUse } from "./pipeline.ts";
+import { type PipelineDef, type StageUse, VARIANT_SEPARATOR } from "./pipeline.ts";
 import { closest } from "./suggest.ts";
 
 /** One `--set key=value`, as typed. */
@@ -25,7 +25,7 @@ export function parseOverrides(texts: readonly string[]): Override[] {
   return texts.map((text) => {
     const eq = text.indexOf("=");
     if (eq <= 0) {
-      throw new ParamError(`Cannot read --set ${text}: write it as key=value, e.g. --set train.lr=1e-4`);
+      throw new ParamError(`Cannot read --set ${text}: write it as key=value, e.g. --set train.steps=500`);
     }
     const path = text.slice(0, eq).split(".");
     if (path.some((p) => p === "")) {
@@ -62,7 +62,12 @@ export function resolveParams(pipeline: PipelineDef, overrides: readonly Overrid
   // Pipeline-level first: they decide the stage graph, whose names then decide where the rest goes.
   const probe = pipeline.stages(parseOrThrow(paramsSchema, {}, "pipeline params", []));
   const stageNames = Object.keys(probe);
-  const pipelineOverrides = overrides.filter((o) => !stageNames.includes(o.path[0]!));
+  // `--set train.steps=…` reaches every variant's copy (`train@a`, `train@b`) unless a stage is
+  // named plain `train`; `--set train@a.steps=…` reaches one.
+  const base = (name: string) => name.split(VARIANT_SEPARATOR)[0]!;
+  const targets = (o: Override, stage: string) =>
+    o.path[0] === stage || (o.path[0] === base(stage) && !stageNames.includes(o.path[0]!));
+  const pipelineOverrides = overrides.filter((o) => !stageNames.some((name) => targets(o, name)));
   const pipelineInput: Record<string, unknown> = {};
   for (const o of pipelineOverrides) setPath(pipelineInput, o.path, o.raw);
   const pipelineParams = parseOrThrow(paramsSchema, pipelineInput, "pipeline params", pipelineOverrides, {
@@ -76,7 +81,7 @@ export function resolveParams(pipeline: PipelineDef, overrides: readonly Overrid
   const uses = pipeline.stages(pipelineParams);
   const stages: ResolvedStage[] = [];
   for (const [name, use] of Object.entries(uses)) {
-    const mine = overrides.filter((o) => o.path[0] === name).map((o) => ({ ...o, path: o.path.slice(1) }));
+    const mine = overrides.filter((o) => targets(o, name)).map((o) => ({ ...o, path: o.path.slice(1) }));
     const input = structuredClone(use.params) as Record<string, unknown>;
     for (const o of mine) setPath(input, o.path, o.raw);
     const params = parseOrThrow(use.kind.params, input, `stage ${name}`, mine, {

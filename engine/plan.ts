@@ -13,12 +13,14 @@
  *
  * @module
  */
+import { type ClaimDef, claimStages } from "./claims.ts";
 import type { CodeDigest, CodeHasher } from "./code_digest.ts";
 import { type FileHasher, MissingFileError } from "./file_digest.ts";
 import type { ResolvedPipeline } from "./params.ts";
 import type { StageRow } from "./results.ts";
 import type { StageKind } from "./stage.ts";
 import { canonicalJson } from "./canonical_json.ts";
+import type { Reason } from "./reasons.ts";
 import { flatten } from "./results.ts";
 import { closest } from "./suggest.ts";
 import { resolve } from "node:path";
@@ -29,10 +31,32 @@ export interface PlannedStage {
   params: unknown;
   /** Input name → upstream stage name. */
   inputs: Record<string, string>;
+  /** Input group name → upstream stage names, in order. */
+  groups: Record<string, string[]>;
   code: CodeDigest;
   runtime: Record<string, string>;
   /** Declared external path → content digest; absent when the kind declares none (StageKind.externalFiles). */
   files?: Record<string, string>;
+}
+
+/** Every upstream stage `s` reads directly: its inputs, then its groups' members. */
+export function dependencies(
+  s: { inputs: Readonly<Record<string, string>>; groups: Readonly<Record<string, readonly string[]>> },
+): string[] {
+  return [...new Set([...Object.values(s.inputs), ...Object.values(s.groups).flat()])];
+}
+
+/**
+ * The name under which each upstream object enters the cache key and the context: the input name, or
+ * `group[member]` for a member of an input group.
+ */
+export function inputSlots(s: Pick<PlannedStage, "inputs" | "groups">): [slot: string, upstream: string][] {
+  return [
+    ...Object.entries(s.inputs),
+    ...Object.entries(s.groups).flatMap(([g, members]) =>
+      members.map((m) => [`${g}[${m}]`, m] as [string, string])
+    ),
+  ];
 }
 
 export class PlanError extends Error {
@@ -62,7 +86,21 @@ export function planStages(
           (extra.length ? `; unknown ${extra}` : ""),
       );
     }
-    for (const [input, upstream] of Object.entries(s.use.inputs)) {
+    const declaredGroups = [...(s.use.kind.groups ?? [])].sort();
+    const wiredGroups = Object.keys(s.use.groups).sort();
+    if (declaredGroups.join() !== wiredGroups.join()) {
+      throw new PlanError(
+        `Cannot plan ${pipelineName}: stage ${s.name} (${s.use.kind.kind}) declares input groups [${declaredGroups}] ` +
+          `but is wired with [${wiredGroups}]`,
+      );
+    }
+    const wiredTo = [
+      ...Object.entries(s.use.inputs),
+      ...Object.entries(s.use.groups).flatMap(([g, ms]) =>
+        ms.map((m) => [`${g} (group)`, m] as [string, string])
+      ),
+    ];
+    for (const [input, upstream] of wiredTo) {
       if (!byName.has(upstream)) {
         const guess = closest(upstream, [...byName.keys()]);
         throw new PlanError(
@@ -81,7 +119,7 @@ export function planStages(
     }
     state.set(name, "visiting");
     const s = byName.get(name)!;
-    for (const upstream of Object.values(s.use.inputs)) visit(upstream, [...path, name]);
+    for (const upstream of dependencies(s.use)) visit(upstream, [...path, name]);
     state.set(name, "done");
     const code = hasher.digest(s.use.kind.module);
     const files = fileHasher ? externalFileDigests(pipelineName, name, s.use.kind, s.params, fileHasher) : {};
@@ -90,13 +128,66 @@ export function planStages(
       kind: s.use.kind,
       params: s.params,
       inputs: { ...s.use.inputs },
+      groups: Object.fromEntries(Object.entries(s.use.groups).map(([g, ms]) => [g, [...ms]])),
       code,
       runtime: { deno: Deno.version.deno, ...code.packages },
       ...(Object.keys(files).length > 0 ? { files } : {}),
     });
   };
   for (const s of resolved.stages) visit(s.name, []);
+  checkKindIds(pipelineName, order);
   return order;
+}
+
+/** One kind id, one kind: two different kinds under the same id would share cache keys. */
+function checkKindIds(pipelineName: string, plan: readonly PlannedStage[]): void {
+  const byId = new Map<string, PlannedStage>();
+  for (const s of plan) {
+    const other = byId.get(s.kind.kind);
+    if (other && other.kind !== s.kind) {
+      throw new PlanError(
+        `Cannot plan ${pipelineName}: stages ${other.name} and ${s.name} use two different stage kinds with the ` +
+          `same id '${s.kind.kind}' (${other.kind.module} and ${s.kind.module}); give each kind its own id`,
+      );
+    }
+    byId.set(s.kind.kind, s);
+  }
+}
+
+/**
+ * Checks that every stage the claims read exists and, when the pipeline has a report stage, is
+ * upstream of it (the report shows the verdicts, so it must see the same metrics).
+ */
+export function checkClaims(
+  pipelineName: string,
+  plan: readonly PlannedStage[],
+  claims: readonly ClaimDef[],
+  report: string | undefined,
+): void {
+  const names = plan.map((s) => s.name);
+  const upstreamOfReport = report && names.includes(report)
+    ? new Set(upstreamOf(plan, report).map((s) => s.name))
+    : null;
+  for (const stage of claimStages(claims)) {
+    const used = claims.filter((c) => claimStages([c]).includes(stage)).map((c) => c.id);
+    if (!names.includes(stage)) {
+      const guess = closest(stage, names);
+      throw new PlanError(
+        `Cannot plan ${pipelineName}: claim ${
+          used.join(", ")
+        } reads a metric of stage '${stage}', which does not exist` +
+          (guess ? `; did you mean '${guess}'?` : ""),
+      );
+    }
+    if (upstreamOfReport && !upstreamOfReport.has(stage)) {
+      throw new PlanError(
+        `Cannot plan ${pipelineName}: claim ${
+          used.join(", ")
+        } reads stage '${stage}', which is not upstream of ` +
+          `the report stage '${report}'; wire it into the report's inputs`,
+      );
+    }
+  }
 }
 
 /** Path → content digest of the external files `kind` declares for `params`. */
@@ -151,7 +242,7 @@ function paramNaming(params: unknown, path: string): [string, string] | undefine
 export function downstreamOf(plan: readonly PlannedStage[], roots: Iterable<string>): Set<string> {
   const out = new Set(roots);
   for (const s of plan) { // plan order is topological, so one pass suffices
-    if (Object.values(s.inputs).some((u) => out.has(u))) out.add(s.name);
+    if (dependencies(s).some((u) => out.has(u))) out.add(s.name);
   }
   return out;
 }
@@ -161,7 +252,7 @@ export function upstreamOf(plan: readonly PlannedStage[], name: string): Planned
   const wanted = new Set<string>();
   const walk = (n: string) => {
     const s = plan.find((p) => p.name === n)!;
-    for (const u of Object.values(s.inputs)) if (!wanted.has(u)) (wanted.add(u), walk(u));
+    for (const u of dependencies(s)) if (!wanted.has(u)) (wanted.add(u), walk(u));
   };
   walk(name);
   return plan.filter((p) => wanted.has(p.name));
@@ -169,57 +260,93 @@ export function upstreamOf(plan: readonly PlannedStage[], name: string): Planned
 
 const show = (v: unknown) => (typeof v === "string" ? v : canonicalJson(v));
 
-function listed(items: string[], limit = 3): string {
-  return items.length <= limit
-    ? items.join(", ")
-    : `${items.slice(0, limit).join(", ")} and ${items.length - limit} more`;
-}
-
 /**
- * Why `stage` must run, compared with its most recent record. `inputs` maps input names to the
- * object digests now (undefined while the upstream stage has yet to run).
+ * Why `stage` must run, compared with its most recent record. `inputs` maps input slots (see
+ * `inputSlots`) to the object digests now (undefined while the upstream stage has yet to run).
  */
 export function explainRun(
   stage: PlannedStage,
   inputs: Record<string, string | undefined>,
   previous: StageRow | undefined,
-): string {
-  if (!previous) return "never run";
-  const reasons: string[] = [];
-  if (previous.kind !== stage.kind.kind) reasons.push(`kind changed: ${previous.kind} → ${stage.kind.kind}`);
+  pipelineDigest?: string,
+): Reason[] {
+  if (!previous) return [{ kind: "never-run" }];
+  const reasons: Reason[] = [];
+  if (previous.kind !== stage.kind.kind) {
+    reasons.push({ kind: "kind", before: previous.kind, after: stage.kind.kind });
+  }
   const before = new Map(previous.codeFiles.map((f) => [f.path, f.digest]));
   const now = new Map(stage.code.files.map((f) => [f.path, f.digest]));
-  const code = [
-    ...[...now].filter(([p, d]) => before.get(p) !== d).map(([p]) => p),
-    ...[...before.keys()].filter((p) => !now.has(p)).map((p) => `${p} (no longer imported)`),
-  ];
-  if (code.length) reasons.push(`code changed: ${listed(code)}`);
+  for (const [path, digest] of now) {
+    if (before.get(path) !== digest) {
+      reasons.push({
+        kind: "code",
+        subject: path,
+        ...(before.has(path) ? { before: before.get(path)! } : {}),
+        after: digest,
+      });
+    }
+  }
+  for (const path of before.keys()) {
+    if (!now.has(path)) reasons.push({ kind: "code", subject: path, note: "no longer imported" });
+  }
   const oldParams = new Map(flatten(previous.params).map(([k, v]) => [k, show(v)]));
   const newParams = new Map(flatten(stage.params).map(([k, v]) => [k, show(v)]));
-  const params = [...new Set([...oldParams.keys(), ...newParams.keys()])]
-    .filter((k) => oldParams.get(k) !== newParams.get(k))
-    .map((k) => `${stage.name}.${k} ${oldParams.get(k) ?? "(unset)"} → ${newParams.get(k) ?? "(unset)"}`);
-  if (params.length) reasons.push(`params changed: ${listed(params)}`);
-  const changedInputs = Object.entries(stage.inputs)
-    .filter(([input]) => inputs[input] === undefined || inputs[input] !== previous.inputs[input])
-    .map(([input, upstream]) => (inputs[input] === undefined ? `${upstream} (runs first)` : upstream));
-  if (changedInputs.length) reasons.push(`input changed: ${listed(changedInputs)}`);
-  const runtime = Object.entries(stage.runtime)
-    .filter(([k, v]) => previous.runtime[k] !== undefined && previous.runtime[k] !== v)
-    .map(([k, v]) => `${k} ${previous.runtime[k]} → ${v}`);
-  if (runtime.length) reasons.push(`runtime changed: ${listed(runtime)}`);
+  for (const k of new Set([...oldParams.keys(), ...newParams.keys()])) {
+    if (oldParams.get(k) === newParams.get(k)) continue;
+    reasons.push({
+      kind: "params",
+      subject: `${stage.name}.${k}`,
+      ...(oldParams.has(k) ? { before: oldParams.get(k)! } : {}),
+      ...(newParams.has(k) ? { after: newParams.get(k)! } : {}),
+    });
+  }
+  for (const [slot, upstream] of inputSlots(stage)) {
+    if (inputs[slot] === undefined) reasons.push({ kind: "input", subject: upstream, note: "runs first" });
+    else if (inputs[slot] !== previous.inputs[slot]) {
+      reasons.push({
+        kind: "input",
+        subject: upstream,
+        ...(previous.inputs[slot] ? { before: previous.inputs[slot] } : {}),
+        after: inputs[slot]!,
+      });
+    }
+  }
+  for (const [k, v] of Object.entries(stage.runtime)) {
+    if (previous.runtime[k] !== undefined && previous.runtime[k] !== v) {
+      reasons.push({ kind: "runtime", subject: k, before: previous.runtime[k]!, after: v });
+    }
+  }
   const filesBefore = previous.files ?? {};
   const filesNow = stage.files ?? {};
-  const files = [
-    ...Object.keys(filesNow).filter((p) => filesBefore[p] !== undefined && filesBefore[p] !== filesNow[p]),
-    ...Object.keys(filesNow).filter((p) => filesBefore[p] === undefined).map((p) =>
-      `${p} (${previous.files ? "not read before" : "not recorded before"})`
-    ),
-    ...Object.keys(filesBefore).filter((p) => filesNow[p] === undefined).map((p) => `${p} (no longer read)`),
-  ];
-  if (files.length) reasons.push(`source files changed: ${listed(files)}`);
-  if (reasons.length) return reasons.join("; ");
-  if (previous.status === "failed") return "previous attempt failed";
-  if (previous.status === "interrupted") return "previous attempt was interrupted";
-  return "not in the cache (removed by gc?)";
+  for (const [p, d] of Object.entries(filesNow)) {
+    if (filesBefore[p] !== undefined && filesBefore[p] !== d) {
+      reasons.push({ kind: "files", subject: p, before: filesBefore[p]!, after: d });
+    }
+  }
+  for (const [p, d] of Object.entries(filesNow)) {
+    if (filesBefore[p] === undefined) {
+      reasons.push({
+        kind: "files",
+        subject: p,
+        after: d,
+        note: previous.files ? "not read before" : "not recorded before",
+      });
+    }
+  }
+  for (const [p, d] of Object.entries(filesBefore)) {
+    if (filesNow[p] === undefined) {
+      reasons.push({ kind: "files", subject: p, before: d, note: "no longer read" });
+    }
+  }
+  if (
+    pipelineDigest !== undefined && previous.pipelineDigest !== undefined &&
+    previous.pipelineDigest !== pipelineDigest
+  ) {
+    reasons.push({ kind: "pipeline", before: previous.pipelineDigest, after: pipelineDigest });
+  }
+  if (reasons.length) return reasons;
+  if (previous.status === "failed") return [{ kind: "failed-before" }];
+  if (previous.status === "interrupted") return [{ kind: "interrupted-before" }];
+  return [{ kind: "not-in-cache" }];
 }

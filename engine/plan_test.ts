@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
+import { reasonText } from "./reasons.ts";
 import { explainRun, type PlannedStage } from "./plan.ts";
 import type { StageRow } from "./results.ts";
 import { defineStage } from "./stage.ts";
@@ -20,6 +21,7 @@ function planned(files: Record<string, string> | undefined, dir = "/data"): Plan
     kind: kind as never,
     params: { dir },
     inputs: {},
+    groups: {},
     code: { digest: "c", files: [{ path: "stages/read.ts", digest: "1" }], packages: {} },
     runtime: { deno: "2.9.6" },
     ...(files ? { files } : {}),
@@ -36,6 +38,7 @@ function row(files: Record<string, string> | undefined, dir = "/data"): StageRow
     object: "o",
     status: "ran",
     reason: "never run",
+    reasons: [{ kind: "never-run" }],
     startedAt: null,
     endedAt: null,
     durationMs: null,
@@ -51,17 +54,18 @@ function row(files: Record<string, string> | undefined, dir = "/data"): StageRow
   };
 }
 
+const explain = (...args: Parameters<typeof explainRun>) => reasonText(explainRun(...args));
+
 Deno.test("explainRun() names the external files whose content changed", () => {
-  assert.equal(
-    explainRun(
-      planned({ "/data/a.gz": "2", "/data/b.gz": "3" }),
-      {},
-      row({ "/data/a.gz": "1", "/data/b.gz": "3" }),
-    ),
-    "source files changed: /data/a.gz",
+  const reasons = explainRun(
+    planned({ "/data/a.gz": "2", "/data/b.gz": "3" }),
+    {},
+    row({ "/data/a.gz": "1", "/data/b.gz": "3" }),
   );
+  assert.deepEqual(reasons, [{ kind: "files", subject: "/data/a.gz", before: "1", after: "2" }]);
+  assert.equal(reasonText(reasons), "source files changed: /data/a.gz");
   assert.equal(
-    explainRun(planned({ "/data/a.gz": "1" }), {}, row({ "/data/a.gz": "1" })),
+    explain(planned({ "/data/a.gz": "1" }), {}, row({ "/data/a.gz": "1" })),
     "not in the cache (removed by gc?)",
     "same files: not the reason",
   );
@@ -69,12 +73,12 @@ Deno.test("explainRun() names the external files whose content changed", () => {
 
 Deno.test("explainRun() tells files newly read, no longer read, and not recorded by an older run", () => {
   assert.equal(
-    explainRun(planned({ "/new/a.gz": "1" }, "/new"), {}, row({ "/data/a.gz": "1" })),
+    explain(planned({ "/new/a.gz": "1" }, "/new"), {}, row({ "/data/a.gz": "1" })),
     "params changed: data.dir /data → /new; source files changed: /new/a.gz (not read before), " +
       "/data/a.gz (no longer read)",
   );
   assert.equal(
-    explainRun(planned({ "/data/a.gz": "1" }), {}, row(undefined)),
+    explain(planned({ "/data/a.gz": "1" }), {}, row(undefined)),
     "source files changed: /data/a.gz (not recorded before)",
     "a row written before the kind declared its files",
   );

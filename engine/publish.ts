@@ -5,13 +5,16 @@
  *
  * @module
  */
-import type { IndexEntry } from "../stages/report/index_page.ts";
+import type { Article } from "./pipeline.ts";
+import { type ClaimTally, tallyClaims } from "./claims.ts";
 import { readPointer, readRun, readStageRows } from "./history.ts";
 import type { PipelineDef } from "./pipeline.ts";
 import { loadPipeline, pipelineNames } from "./registry.ts";
 import { PROJECT_ROOT } from "./paths.ts";
 import type { RunSummary } from "./runner.ts";
 import { type Store, writeAtomic } from "./store.ts";
+import { pipelineMetaCacheSchema, readStoreFileOr } from "./store_schema.ts";
+import { isStoreWriteError } from "./fs_errors.ts";
 
 async function copyTree(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
@@ -26,13 +29,14 @@ async function copyTree(from: string, to: string): Promise<void> {
 
 /**
  * Publishes the report of `summary` (if the pipeline has one and it was produced) and rewrites the
- * index. Returns the path of the pipeline's page, or null.
+ * index with `renderIndex`. Returns the path of the pipeline's page, or null.
  */
 export async function publishRun(
   store: Store,
   reportsDir: string,
   pipeline: PipelineDef,
   summary: RunSummary,
+  renderIndex: IndexRenderer,
 ): Promise<string | null> {
   await Deno.mkdir(reportsDir, { recursive: true });
   let page: string | null = null;
@@ -49,6 +53,9 @@ export async function publishRun(
     if (current !== object) {
       const staging = `${reportsDir}/.${pipeline.name}.${crypto.randomUUID().slice(0, 8)}`;
       await copyTree(store.objectOut(object), staging);
+      // Sweep pages live beside the report and outlast it.
+      const sweeps = await Deno.stat(`${target}/sweeps`).then((i) => i.isDirectory, () => false);
+      if (sweeps) await copyTree(`${target}/sweeps`, `${staging}/sweeps`);
       await Deno.writeTextFile(
         `${staging}/.published.json`,
         JSON.stringify({ object, runId: summary.runId }),
@@ -60,9 +67,51 @@ export async function publishRun(
     }
     page = `${target}/index.html`;
   }
-  await writeIndex(store, reportsDir);
+  await writeIndex(store, reportsDir, renderIndex);
   return page;
 }
+
+/**
+ * Publishes a sweep's page at reports/<pipeline>/sweeps/<id>.html and refreshes the index. Returns the
+ * page's path.
+ */
+export async function publishSweep(
+  store: Store,
+  reportsDir: string,
+  sweep: { id: string; pipeline: string },
+  html: string,
+  renderIndex: IndexRenderer,
+): Promise<string> {
+  const dir = `${reportsDir}/${sweep.pipeline}/sweeps`;
+  await Deno.mkdir(dir, { recursive: true });
+  const path = `${dir}/${sweep.id}.html`;
+  await writeAtomic(path, html);
+  await writeIndex(store, reportsDir, renderIndex);
+  return path;
+}
+
+/** One pipeline on reports/index.html, as the engine knows it from its latest run record. */
+export interface IndexEntry {
+  /** The pipeline's CLI name, e.g. "wgan-div". */
+  name: string;
+  /** Its report page, relative to the index; default `<name>/index.html`, and no link when never run. */
+  href?: string;
+  /** One line: what it reproduces. */
+  description: string;
+  article: Article;
+  status: "ok" | "failed" | "never run";
+  /** Why the last run failed, one line; shown under the status. */
+  error?: string;
+  /** The pipeline's headline metric from its last run. */
+  headline?: { label: string; value: number | null; digits?: number; unit?: string };
+  /** How many of its claims the last run reproduced. */
+  claims?: ClaimTally;
+  /** When the last run ended (ISO time). */
+  endedAt?: string;
+}
+
+/** Renders the index page from its entries (stages/report/index_page.ts's `renderIndex`). */
+export type IndexRenderer = (entries: readonly IndexEntry[], options: { intro?: string }) => string;
 
 interface PipelineMeta {
   description: string;
@@ -96,15 +145,14 @@ async function pipelineMeta(name: string, cache: Record<string, PipelineMeta>): 
 }
 
 /** Rewrites reports/index.html from the latest run record of every pipeline. */
-export async function writeIndex(store: Store, reportsDir: string): Promise<void> {
-  const { renderIndex } = await import("../stages/report/index_page.ts");
+export async function writeIndex(
+  store: Store,
+  reportsDir: string,
+  renderIndex: IndexRenderer,
+): Promise<void> {
   const cachePath = `${store.root}/cache/pipelines.json`;
-  let cache: Record<string, PipelineMeta> = {};
-  try {
-    cache = JSON.parse(await Deno.readTextFile(cachePath));
-  } catch {
-    // first time
-  }
+  // Missing the first time; of the wrong shape (null, 42) it is dropped and rebuilt.
+  const cache: Record<string, PipelineMeta> = readStoreFileOr(cachePath, pipelineMetaCacheSchema, {});
   const before = JSON.stringify(cache);
   const entries: IndexEntry[] = [];
   for (const name of pipelineNames(PROJECT_ROOT)) {
@@ -126,6 +174,7 @@ export async function writeIndex(store: Store, reportsDir: string): Promise<void
     if (hasPage) entry.href = `${name}/index.html`;
     if (run?.endedAt) entry.endedAt = run.endedAt;
     if (run?.headline) entry.headline = { label: run.headline.label, value: run.headline.value, digits: 4 };
+    if (run?.claims?.length) entry.claims = tallyClaims(run.claims);
     if (run && run.status !== "ok") {
       const failed = readStageRows(store, run.runId).find((r) =>
         r.status === "failed" || r.status === "interrupted"
@@ -134,7 +183,12 @@ export async function writeIndex(store: Store, reportsDir: string): Promise<void
     }
     entries.push(entry);
   }
-  if (JSON.stringify(cache) !== before) await writeAtomic(cachePath, JSON.stringify(cache));
+  if (JSON.stringify(cache) !== before) {
+    // Only a cache: a read-only or full store still gets its reports published.
+    await writeAtomic(cachePath, JSON.stringify(cache)).catch((e) => {
+      if (!isStoreWriteError(e)) throw e;
+    });
+  }
   const tmp = `${reportsDir}/.index.${crypto.randomUUID().slice(0, 8)}.html`;
   await Deno.writeTextFile(
     tmp,

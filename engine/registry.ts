@@ -1,10 +1,15 @@
 /**
  * Finds pipelines: each is a module `pipelines/<name>.ts` (or `pipelines/<name>/pipeline.ts`) that
- * exports `pipeline`, with the CLI name in kebab case (`wgan_div.ts` → `wgan-div`). A path to a module
- * works too, for a pipeline under development.
+ * exports `pipeline`, with the CLI name in kebab case (`wgan_div.ts` → `wgan-div`).
+ *
+ * A name only ever resolves inside `pipelines/`: loading a pipeline imports (runs) its module, so a name
+ * like `../../etc/passwd` must not reach `import()`. A path to a module inside `pipelines/` works too;
+ * a module anywhere else (a pipeline under development, a test's throwaway project) is run only when
+ * asked for explicitly, with `run --file PATH` (`{ file: true }`).
  *
  * @module
  */
+import { resolve } from "node:path";
 import { toFileUrl } from "./paths.ts";
 import type { PipelineDef } from "./pipeline.ts";
 import { closestAll } from "./suggest.ts";
@@ -36,6 +41,7 @@ export class UnknownPipelineError extends Error {
 }
 
 function modulePath(root: string, name: string): string | null {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name)) return null; // "..", "a.b": no file name of pipelines/
   const snake = name.replaceAll("-", "_");
   for (const path of [`${root}/pipelines/${snake}.ts`, `${root}/pipelines/${snake}/pipeline.ts`]) {
     try {
@@ -47,26 +53,54 @@ function modulePath(root: string, name: string): string | null {
   return null;
 }
 
-/** Loads a pipeline by CLI name or module path. Unknown names get the closest names suggested. */
-export async function loadPipeline(root: string, nameOrPath: string): Promise<PipelineDef> {
-  const isPath = nameOrPath.endsWith(".ts") || nameOrPath.includes("/");
-  const path = isPath ? nameOrPath : modulePath(root, nameOrPath);
-  if (!path) {
-    const names = pipelineNames(root);
-    const guesses = closestAll(nameOrPath, names);
-    throw new UnknownPipelineError(
-      `Unknown pipeline '${nameOrPath}'.` + (guesses.length
-        ? ` Did you mean ${guesses.map((g) => `'${g}'`).join(" or ")}?`
-        : "") +
-        ` Available: ${names.join(", ")} (deno task list describes them).`,
-    );
+/** The real path of `path`, or null when it does not exist. */
+function realPath(path: string): string | null {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return null;
   }
-  const url = toFileUrl(path.startsWith("/") ? path : `${Deno.cwd()}/${path}`);
+}
+
+/**
+ * Loads a pipeline by CLI name (or a path to a module inside `<root>/pipelines/`), or with
+ * `options.file` the module at the path `nameOrPath`, wherever it is. Unknown names get the closest names
+ * suggested; nothing outside `pipelines/` is imported without `options.file`.
+ */
+export async function loadPipeline(
+  root: string,
+  nameOrPath: string,
+  options: { file?: boolean } = {},
+): Promise<PipelineDef> {
+  let path: string | null;
+  if (options.file) {
+    path = resolve(nameOrPath);
+    if (realPath(path) === null) {
+      throw new UnknownPipelineError(`Cannot load pipeline module ${nameOrPath}: it does not exist`);
+    }
+  } else {
+    const isPath = nameOrPath.endsWith(".ts") || nameOrPath.includes("/");
+    path = isPath ? insidePipelines(root, nameOrPath) : modulePath(root, nameOrPath);
+    if (!path) {
+      const names = pipelineNames(root);
+      const guesses = isPath ? [] : closestAll(nameOrPath, names);
+      throw new UnknownPipelineError(
+        isPath
+          ? `Cannot run '${nameOrPath}': it is not a pipeline in ${root}/pipelines/. Pipelines are named ` +
+            `by their module there (available: ${names.join(", ")}); to run a module elsewhere, pass ` +
+            `it with --file PATH.`
+          : `Unknown pipeline '${nameOrPath}'.` + (guesses.length
+            ? ` Did you mean ${guesses.map((g) => `'${g}'`).join(" or ")}?`
+            : "") +
+            ` Available: ${names.join(", ")} (deno task list describes them).`,
+      );
+    }
+  }
   let mod: { pipeline?: PipelineDef };
   try {
-    mod = await import(url);
+    mod = await import(toFileUrl(path));
   } catch (error) {
-    if (isPath && error instanceof Error && /Module not found/.test(error.message)) {
+    if (options.file && error instanceof Error && /Module not found/.test(error.message)) {
       throw new UnknownPipelineError(`Cannot load pipeline module ${path}: it does not exist`);
     }
     throw error;
@@ -75,4 +109,12 @@ export async function loadPipeline(root: string, nameOrPath: string): Promise<Pi
     throw new UnknownPipelineError(`Cannot load pipeline from ${path}: it does not export 'pipeline'`);
   }
   return mod.pipeline;
+}
+
+/** The module at `path` if it is a TypeScript file inside `<root>/pipelines/` (links resolved), else null. */
+function insidePipelines(root: string, path: string): string | null {
+  const real = realPath(resolve(path));
+  const folder = realPath(`${root}/pipelines`);
+  if (!real || !folder || !real.startsWith(folder + "/") || !/\.[cm]?[jt]s$/.test(real)) return null;
+  return Deno.statSync(real).isFile ? real : null;
 }

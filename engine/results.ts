@@ -6,6 +6,8 @@
  * runs/<run-id>/run.parquet        one row: the run
  * runs/<run-id>/stages.parquet     one row per stage: status, reason, key, timings, params, versions, files
  * runs/<run-id>/params.parquet     one row per (stage, param): flattened, with a numeric column
+ * runs/<run-id>/reasons.parquet    one row per reason a stage ran or was cached (kind, subject, before, after)
+ * runs/<run-id>/claims.parquet     one row per claim of the pipeline: its verdict in this run
  * runs/<run-id>/metrics/*.parquet  (step, name, value) rows, flushed while a stage runs
  * ```
  *
@@ -15,6 +17,8 @@
  * @module
  */
 import { parquetWriteBuffer } from "hyparquet-writer";
+import { type ClaimVerdict, tallyClaims } from "./claims.ts";
+import type { Reason } from "./reasons.ts";
 
 type Column = {
   name: string;
@@ -36,8 +40,17 @@ function writeParquet(path: string, columns: Column[]): void {
     } as Parameters<typeof parquetWriteBuffer>[0],
   );
   const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  Deno.writeFileSync(tmp, new Uint8Array(buffer));
-  Deno.renameSync(tmp, path);
+  try {
+    Deno.writeFileSync(tmp, new Uint8Array(buffer));
+    Deno.renameSync(tmp, path);
+  } catch (error) {
+    try {
+      Deno.removeSync(tmp); // a full disk: leave no partial file behind
+    } catch {
+      // never created
+    }
+    throw error;
+  }
 }
 
 const timestamp = (iso: string | null) => (iso ? new Date(iso) : null);
@@ -53,7 +66,10 @@ export interface StageRow {
   key: string | null;
   object: string | null;
   status: StageStatus;
+  /** The reasons as text, as printed. */
   reason: string;
+  /** The same reasons as data. */
+  reasons: Reason[];
   startedAt: string | null;
   endedAt: string | null;
   durationMs: number | null;
@@ -68,6 +84,8 @@ export interface StageRow {
   /** The run that produced the object (this run when status is "ran"). */
   producerRunId: string | null;
   error: string | null;
+  /** Digest of what the pipeline shows of itself, for stages that read it (StageKind.readsPipeline). */
+  pipelineDigest?: string;
 }
 
 export type RunStatus = "running" | "ok" | "failed" | "interrupted";
@@ -91,10 +109,15 @@ export interface RunRecord {
   article: { title: string; url: string; date?: string };
   headline: { label: string; value: number | null; lowerIsBetter: boolean } | null;
   report: string | null;
+  /** The verdict of each of the pipeline's claims in this run (empty while running). */
+  claims: ClaimVerdict[];
+  /** The sweep this run is a point of (`run --sweep`), if any. */
+  sweepId?: string | null;
 }
 
 export function writeRunParquet(runDir: string, run: RunRecord, stages: StageRow[]): void {
   const count = (s: StageStatus) => stages.filter((r) => r.status === s).length;
+  const tally = tallyClaims(run.claims ?? []);
   writeParquet(`${runDir}/run.parquet`, [
     { name: "run_id", type: "STRING", data: [run.runId] },
     { name: "pipeline", type: "STRING", data: [run.pipeline] },
@@ -117,6 +140,9 @@ export function writeRunParquet(runDir: string, run: RunRecord, stages: StageRow
     { name: "versions", type: "STRING", data: [JSON.stringify(run.versions)] },
     { name: "headline", type: "STRING", data: [run.headline?.label ?? null] },
     { name: "headline_value", type: "DOUBLE", data: [run.headline?.value ?? null] },
+    { name: "sweep_id", type: "STRING", data: [run.sweepId ?? null] },
+    { name: "claims_total", type: "INT64", data: [BigInt(tally.total)] },
+    { name: "claims_reproduced", type: "INT64", data: [BigInt(tally.reproduced)] },
   ]);
   writeParquet(`${runDir}/stages.parquet`, [
     { name: "run_id", type: "STRING", data: stages.map((s) => s.runId) },
@@ -139,6 +165,34 @@ export function writeRunParquet(runDir: string, run: RunRecord, stages: StageRow
     { name: "files", type: "STRING", data: stages.map((s) => (s.files ? JSON.stringify(s.files) : null)) },
     { name: "producer_run_id", type: "STRING", data: stages.map((s) => s.producerRunId) },
     { name: "error", type: "STRING", data: stages.map((s) => s.error) },
+  ]);
+  const reasons = stages.flatMap((s) => (s.reasons ?? []).map((r) => ({ s, r })));
+  writeParquet(`${runDir}/reasons.parquet`, [
+    { name: "run_id", type: "STRING", data: reasons.map(({ s }) => s.runId) },
+    { name: "pipeline", type: "STRING", data: reasons.map(({ s }) => s.pipeline) },
+    { name: "stage", type: "STRING", data: reasons.map(({ s }) => s.stage) },
+    { name: "status", type: "STRING", data: reasons.map(({ s }) => s.status) },
+    { name: "kind", type: "STRING", data: reasons.map(({ r }) => r.kind) },
+    { name: "subject", type: "STRING", data: reasons.map(({ r }) => r.subject ?? null) },
+    { name: "before", type: "STRING", data: reasons.map(({ r }) => r.before ?? null) },
+    { name: "after", type: "STRING", data: reasons.map(({ r }) => r.after ?? null) },
+    { name: "note", type: "STRING", data: reasons.map(({ r }) => r.note ?? null) },
+  ]);
+  const claims = run.claims ?? [];
+  writeParquet(`${runDir}/claims.parquet`, [
+    { name: "run_id", type: "STRING", data: claims.map(() => run.runId) },
+    { name: "pipeline", type: "STRING", data: claims.map(() => run.pipeline) },
+    { name: "param_set", type: "STRING", data: claims.map(() => run.paramSet) },
+    { name: "claim_id", type: "STRING", data: claims.map((c) => c.id) },
+    { name: "claim", type: "STRING", data: claims.map((c) => c.claim) },
+    { name: "verdict", type: "STRING", data: claims.map((c) => c.verdict) },
+    { name: "ours", type: "DOUBLE", data: claims.map((c) => c.ours) },
+    { name: "ours_from", type: "STRING", data: claims.map((c) => c.oursFrom) },
+    { name: "reference", type: "DOUBLE", data: claims.map((c) => c.reference) },
+    { name: "reference_source", type: "STRING", data: claims.map((c) => c.referenceSource) },
+    { name: "rule", type: "STRING", data: claims.map((c) => c.rule) },
+    { name: "detail", type: "STRING", data: claims.map((c) => c.detail) },
+    { name: "differs", type: "STRING", data: claims.map((c) => c.differs) },
   ]);
   const params = stages.flatMap((s) => flatten(s.params).map(([name, value]) => ({ s, name, value })));
   writeParquet(`${runDir}/params.parquet`, [

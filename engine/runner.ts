@@ -7,8 +7,15 @@
  *
  * @module
  */
-import { cacheKey } from "./cache_key.ts";
 import { canonicalJson } from "./canonical_json.ts";
+import {
+  type ClaimDef,
+  type ClaimVerdict,
+  evaluateClaims,
+  type MetricLookup,
+  tallyClaims,
+  tallyText,
+} from "./claims.ts";
 import { CodeHasher } from "./code_digest.ts";
 import { FileHasher } from "./file_digest.ts";
 import { sha256Hex } from "./hash.ts";
@@ -20,6 +27,7 @@ import {
   readPointer,
   recoverDeadRuns,
   runDir,
+  type StageHistory,
   stageHistory,
   unmarkActive,
   writePointers,
@@ -28,11 +36,23 @@ import {
 import type { Override } from "./params.ts";
 import { resolveParams } from "./params.ts";
 import type { PipelineDef } from "./pipeline.ts";
-import { downstreamOf, explainRun, PlanError, type PlannedStage, planStages, upstreamOf } from "./plan.ts";
-import { currentProcess, lock } from "./process_lock.ts";
+import { decide, inputObjects, lookupCached } from "./decide.ts";
+import { recordToUpstream } from "./execute.ts";
+import { type Executor, localExecutor } from "./executor.ts";
+import {
+  checkClaims,
+  dependencies,
+  downstreamOf,
+  PlanError,
+  type PlannedStage,
+  planStages,
+  upstreamOf,
+} from "./plan.ts";
+import { currentProcess, describeHolder, lock, LockWaitInterrupted } from "./process_lock.ts";
 import { formatDuration, makeStyle, ProgressBoard, type Style } from "./progress.ts";
-import { MetricsSink, type RunRecord, type RunStatus, type StageRow } from "./results.ts";
-import type { StageContext, UpstreamRecord } from "./stage.ts";
+import { type Reason, reasonText } from "./reasons.ts";
+import type { RunRecord, RunStatus, StageRow } from "./results.ts";
+import type { PipelineAbout } from "./stage.ts";
 import type { KeyRecord, Store } from "./store.ts";
 import { closest } from "./suggest.ts";
 
@@ -54,6 +74,12 @@ export interface RunOptions {
   board?: ProgressBoard;
   style?: Style;
   signal?: AbortSignal;
+  /** CPU threads each stage may use (default: the cores). */
+  threads?: number;
+  /** Tags the run as a point of this sweep. */
+  sweepId?: string;
+  /** Where stages execute (executor.ts); default: in this process. */
+  executor?: Executor;
   /** Called after the run with the summary, e.g. to publish the report. */
   onFinished?: (summary: RunSummary) => Promise<void>;
 }
@@ -62,6 +88,7 @@ export interface PlanLine {
   stage: string;
   action: "cached" | "run" | "pending";
   reason: string;
+  reasons: Reason[];
 }
 
 export interface RunSummary {
@@ -73,6 +100,8 @@ export interface RunSummary {
   stages: StageRow[];
   /** Object digest of each stage that has an output now. */
   objects: Record<string, string>;
+  /** The verdicts of the pipeline's claims (empty in a dry run). */
+  claims: ClaimVerdict[];
   durationMs: number;
 }
 
@@ -81,33 +110,22 @@ export class UserError extends Error {
   override name = "UserError";
 }
 
-const errorText = (e: unknown, verbose: boolean) =>
-  e instanceof Error ? (verbose && e.stack ? e.stack : e.message) : String(e);
-
-function recordToUpstream(stage: string, r: KeyRecord): UpstreamRecord {
-  return {
-    stage,
-    kind: r.kind,
-    key: r.key,
-    object: r.object,
-    codeDigest: r.codeDigest,
-    codeFiles: r.codeFiles.map((f) => f.path),
-    params: r.params,
-    runtime: r.runtime,
-    ...(r.files ? { files: r.files } : {}),
-    producedBy: r.producedBy,
-  };
+/** Everything a run and a dry run share: the resolved params, the plan and what is known before it. */
+export interface Prepared {
+  plan: PlannedStage[];
+  paramSet: string;
+  pipelineParams: Record<string, unknown>;
+  forced: Set<string>;
+  history: StageHistory;
+  claims: readonly ClaimDef[];
+  /** What report stages see of the pipeline (StageKind.readsPipeline), and its digest. */
+  shown: { definitions: { about: PipelineAbout; claims: readonly ClaimDef[] }; digest: string };
+  hasher: CodeHasher;
+  fileHasher: FileHasher;
 }
 
-/** Runs (or with `dryRun`, only plans) `options.pipeline`. */
-export async function runPipeline(options: RunOptions): Promise<RunSummary> {
-  const t0 = performance.now();
+export function prepare(options: RunOptions): Prepared {
   const { store, pipeline } = options;
-  const style = options.style ?? makeStyle(false);
-  const out = options.out ?? ((line: string) => console.log(line));
-  const board = options.board ?? new ProgressBoard({ style });
-  const verbose = options.verbose ?? false;
-
   const resolved = resolveParams(pipeline, options.overrides ?? []);
   // The engine's own modules (engine/stage.ts, imported by every stage kind) are not part of any stage's
   // code: they decide how a stage runs, not what it computes.
@@ -119,6 +137,14 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const plan = planStages(pipeline.name, resolved, hasher, fileHasher);
   hasher.save();
   fileHasher.save();
+  const claims = pipeline.claims ?? [];
+  checkClaims(pipeline.name, plan, claims, pipeline.report);
+  const about: PipelineAbout = {
+    name: pipeline.name,
+    description: pipeline.description,
+    article: pipeline.article,
+  };
+  const shown = { about, claims };
   for (const f of options.force ?? []) {
     if (!plan.some((s) => s.name === f)) {
       const guess = closest(f, plan.map((s) => s.name));
@@ -129,106 +155,134 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       );
     }
   }
-  const forced = downstreamOf(plan, options.force ?? []);
-  const paramSet = sha256Hex(
-    canonicalJson({ pipeline: resolved.pipelineParams, stages: plan.map((s) => [s.name, s.params]) }),
-  ).slice(0, 12);
-  const history = stageHistory(store, pipeline.name);
-  const width = Math.max(...plan.map((s) => s.name.length));
-  const pad = (s: string) => s.padEnd(width);
+  return {
+    plan,
+    paramSet: sha256Hex(
+      canonicalJson({ pipeline: resolved.pipelineParams, stages: plan.map((s) => [s.name, s.params]) }),
+    ).slice(0, 12),
+    pipelineParams: resolved.pipelineParams,
+    forced: downstreamOf(plan, options.force ?? []),
+    history: stageHistory(store, pipeline.name),
+    claims,
+    shown: { definitions: shown, digest: sha256Hex(canonicalJson(shown)).slice(0, 16) },
+    hasher,
+    fileHasher,
+  };
+}
 
-  const summary: RunSummary = {
+/** The metrics the claims read: the last values recorded by the stages that have an output. */
+export function claimLookup(
+  records: ReadonlyMap<string, KeyRecord>,
+  rows: readonly StageRow[],
+): MetricLookup {
+  return (ref) => {
+    const record = records.get(ref.stage);
+    if (!record) {
+      const row = rows.find((r) => r.stage === ref.stage);
+      return {
+        missing: `stage ${ref.stage} ${
+          row ? (row.status === "skipped" ? "did not run" : row.status) : "has no output"
+        }`,
+      };
+    }
+    const value = record.lastMetrics[ref.metric];
+    if (value === undefined) {
+      const known = Object.keys(record.lastMetrics);
+      return {
+        missing: `stage ${ref.stage} recorded no metric '${ref.metric}'` +
+          (known.length
+            ? ` (it recorded ${known.slice(0, 6).join(", ")}${known.length > 6 ? ", …" : ""})`
+            : ""),
+      };
+    }
+    return value;
+  };
+}
+
+/** Runs (or with `dryRun`, only plans) `options.pipeline`. */
+export async function runPipeline(options: RunOptions): Promise<RunSummary> {
+  const t0 = performance.now();
+  const prepared = prepare(options);
+  return options.dryRun ? await dryRun(options, prepared, t0) : await realRun(options, prepared, t0);
+}
+
+function forcedReason(name: string, prepared: Prepared, force: readonly string[]): Reason | null {
+  if (!prepared.forced.has(name)) return null;
+  return force.includes(name)
+    ? { kind: "forced", subject: name }
+    : { kind: "forced", subject: force.join(", "), note: "downstream" };
+}
+
+async function dryRun(options: RunOptions, prepared: Prepared, t0: number): Promise<RunSummary> {
+  const { store, pipeline } = options;
+  const style = options.style ?? makeStyle(false);
+  const out = options.out ?? ((line: string) => console.log(line));
+  const { plan, paramSet } = prepared;
+  const pad = padder(plan);
+  out(`${style.bold(pipeline.name)} · param set ${paramSet} ${style.dim("(dry run: nothing is executed)")}`);
+  const summary = emptySummary(pipeline.name, paramSet);
+  const objects = new Map<string, string>();
+  for (const s of plan) {
+    const decision = await decide({
+      store,
+      stage: s,
+      objects,
+      ranNow: new Set(),
+      previous: prepared.history.get(s.name),
+      forced: forcedReason(s.name, prepared, options.force ?? []),
+      shown: prepared.shown,
+    });
+    if (decision.action === "cached") objects.set(s.name, decision.record.object);
+    const reason = reasonText(decision.reasons);
+    summary.plan.push({ stage: s.name, action: decision.action, reason, reasons: decision.reasons });
+    const action = decision.action === "cached"
+      ? style.dim("cached ")
+      : decision.action === "run"
+      ? style.warn("runs   ")
+      : style.warn("pending");
+    const quiet = decision.action === "cached" && decision.reasons[0]?.kind !== "on-remote";
+    out(`  ${pad(s.name)}  ${action}  ${quiet ? "" : reason}`);
+  }
+  summary.objects = Object.fromEntries(objects);
+  summary.durationMs = performance.now() - t0;
+  return summary;
+}
+
+const padder = (plan: readonly PlannedStage[]) => {
+  const width = Math.max(...plan.map((s) => s.name.length));
+  return (s: string) => s.padEnd(width);
+};
+
+function emptySummary(pipeline: string, paramSet: string): RunSummary {
+  return {
     runId: null,
-    pipeline: pipeline.name,
+    pipeline,
     paramSet,
     status: "ok",
     plan: [],
     stages: [],
     objects: {},
+    claims: [],
     durationMs: 0,
   };
+}
 
-  const keyPartsOf = (s: PlannedStage, inputObjects: Record<string, string>) => ({
-    kind: s.kind.kind,
-    ...(s.kind.version ? { version: s.kind.version } : {}),
-    code: s.code.digest,
-    params: s.params,
-    inputs: inputObjects,
-    runtime: s.runtime,
-    ...(s.files ? { files: s.files } : {}),
-  });
-
-  /** The verified key record of a cached result, or why there is none. */
-  const lookup = async (key: string): Promise<{ record: KeyRecord } | { miss: string | null }> => {
-    const record = store.readKey(key);
-    if (!record) return { miss: null };
-    const check = await store.verifyObject(record.object);
-    if (check.ok) return { record };
-    // Never serve a changed object: drop it and its key, and recompute.
-    await store.removeObject(record.object);
-    await store.removeKey(key);
-    return { miss: `cached output was corrupted (${check.problem}): recomputing` };
-  };
-
-  if (options.dryRun) {
-    out(
-      `${style.bold(pipeline.name)} · param set ${paramSet} ${style.dim("(dry run: nothing is executed)")}`,
-    );
-    const objects = new Map<string, string>();
-    for (const s of plan) {
-      const inputObjects = Object.fromEntries(Object.entries(s.inputs).map(([i, u]) => [i, objects.get(u)]));
-      let line: PlanLine;
-      if (forced.has(s.name)) {
-        line = { stage: s.name, action: "run", reason: forceReason(s.name, options.force ?? []) };
-      } else if (Object.values(inputObjects).some((o) => o === undefined)) {
-        const pending = Object.entries(s.inputs).filter(([i]) => !inputObjects[i]).map(([, u]) => u);
-        line = {
-          stage: s.name,
-          action: "pending",
-          reason:
-            `${explainRun(s, inputObjects, history.get(s.name))} — stays cached if ${
-              pending.join(" and ")
-            } ` +
-            `${pending.length > 1 ? "reproduce their outputs" : "reproduces its output"}`,
-        };
-      } else {
-        const key = cacheKey(keyPartsOf(s, inputObjects as Record<string, string>));
-        const found = await lookup(key);
-        if ("record" in found) {
-          objects.set(s.name, found.record.object);
-          line = { stage: s.name, action: "cached", reason: "cached" };
-        } else {
-          line = {
-            stage: s.name,
-            action: "run",
-            reason: found.miss ?? explainRun(s, inputObjects, history.get(s.name)),
-          };
-        }
-      }
-      summary.plan.push(line);
-      const action = line.action === "cached"
-        ? style.dim("cached ")
-        : line.action === "run"
-        ? style.warn("runs   ")
-        : style.warn("pending");
-      out(`  ${pad(s.name)}  ${action}  ${line.action === "cached" ? "" : line.reason}`);
-    }
-    summary.objects = Object.fromEntries(objects);
-    summary.durationMs = performance.now() - t0;
-    return summary;
-  }
-
-  // ---- a real run -------------------------------------------------------------------------------
+/** A new run's record, written with its pointers and active marker (under the store lock, against gc). */
+async function startRun(
+  options: RunOptions,
+  prepared: Prepared,
+  out: (line: string) => void,
+  style: Style,
+): Promise<RunRecord> {
+  const { store, pipeline } = options;
   await store.cleanLeftovers();
   await recoverDeadRuns(store);
   const me = currentProcess();
-  const runId = newRunId();
-  summary.runId = runId;
   const run: RunRecord = {
-    runId,
+    runId: newRunId(),
     pipeline: pipeline.name,
-    paramSet,
-    pipelineParams: resolved.pipelineParams,
+    paramSet: prepared.paramSet,
+    pipelineParams: prepared.pipelineParams,
     status: "running",
     startedAt: new Date().toISOString(),
     endedAt: null,
@@ -247,40 +301,41 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     article: pipeline.article,
     headline: null,
     report: pipeline.report ?? null,
+    claims: [],
+    sweepId: options.sweepId ?? null,
   };
   {
     // The store lock only orders run starts against gc: gc never sweeps while a run is active.
-    using _storeLock = await lock(store.lockPath("store"), `run ${runId}: starting`, {
-      onWait: (h) => out(style.dim(`waiting for pid ${h.pid} (${h.purpose})…`)),
+    using _storeLock = await lock(store.lockPath("store"), `run ${run.runId}: starting`, {
+      onWait: (h) => out(style.dim(`waiting for ${describeHolder(h)}…`)),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     run.previousRunId = readPointer(store, pipeline.name)?.runId ?? null;
     await writeRun(store, run);
     await markActive(store, run);
   }
   await writePointers(store, run);
-  Deno.mkdirSync(`${runDir(store, runId)}/logs`, { recursive: true });
-  out(`${style.bold(pipeline.name)} · param set ${paramSet} · run ${runId}`);
+  Deno.mkdirSync(`${runDir(store, run.runId)}/logs`, { recursive: true });
+  out(`${style.bold(pipeline.name)} · param set ${prepared.paramSet} · run ${run.runId}`);
+  return run;
+}
 
-  const objects = new Map<string, string>();
-  const records = new Map<string, KeyRecord>();
-  const ranNow = new Set<string>();
-  const failed = new Set<string>();
-  const rows: StageRow[] = [];
-  let interrupted = false;
-
-  const baseRow = (s: PlannedStage): StageRow => ({
-    runId,
-    pipeline: pipeline.name,
+/** The row of a stage in `run` before anything is known of it. */
+function stageRow(run: RunRecord, s: PlannedStage, pipelineDigest: string): StageRow {
+  return {
+    runId: run.runId,
+    pipeline: run.pipeline,
     stage: s.name,
     kind: s.kind.kind,
     key: null,
     object: null,
     status: "skipped",
     reason: "",
+    reasons: [],
     startedAt: null,
     endedAt: null,
     durationMs: null,
-    host: me.host,
+    host: run.host,
     codeDigest: s.code.digest,
     codeFiles: s.code.files,
     params: s.params,
@@ -289,15 +344,44 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     ...(s.files ? { files: s.files } : {}),
     producerRunId: null,
     error: null,
-  });
+    ...(s.kind.readsPipeline ? { pipelineDigest } : {}),
+  };
+}
+
+async function realRun(options: RunOptions, prepared: Prepared, t0: number): Promise<RunSummary> {
+  const { store, pipeline } = options;
+  const style = options.style ?? makeStyle(false);
+  const out = options.out ?? ((line: string) => console.log(line));
+  const board = options.board ?? new ProgressBoard({ style });
+  const verbose = options.verbose ?? false;
+  const { plan, paramSet } = prepared;
+  const pad = padder(plan);
+  const summary = emptySummary(pipeline.name, paramSet);
+
+  const run = await startRun(options, prepared, out, style);
+  const runId = run.runId;
+  summary.runId = runId;
+
+  const objects = new Map<string, string>();
+  const records = new Map<string, KeyRecord>();
+  const ranNow = new Set<string>();
+  const failed = new Set<string>();
+  const rows: StageRow[] = [];
+  let interrupted = false;
+
+  const baseRow = (s: PlannedStage) => stageRow(run, s, prepared.shown.digest);
   const finishRow = (row: StageRow) => {
     rows.push(row);
     appendStageRow(store, row);
   };
+  const setReasons = (row: StageRow, reasons: Reason[]) => {
+    row.reasons = reasons;
+    row.reason = reasonText(reasons);
+  };
 
   for (const s of plan) {
     const row = baseRow(s);
-    const blocked = Object.values(s.inputs).filter((u) => failed.has(u));
+    const blocked = dependencies(s).filter((u) => failed.has(u));
     if (interrupted || blocked.length > 0 || (failed.size > 0 && !options.keepGoing)) {
       row.reason = interrupted
         ? "not run: the run was interrupted"
@@ -309,93 +393,106 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       out(`  ${style.dim("–")} ${pad(s.name)}  ${style.dim(row.reason)}`);
       continue;
     }
-    const inputObjects = Object.fromEntries(Object.entries(s.inputs).map(([i, u]) => [i, objects.get(u)!]));
-    const key = cacheKey(keyPartsOf(s, inputObjects));
-    Object.assign(row, { key, inputs: inputObjects });
-    const previous = history.get(s.name);
-
-    let reason: string;
-    let cached: KeyRecord | null = null;
-    if (forced.has(s.name)) {
-      reason = forceReason(s.name, options.force ?? []);
-    } else {
-      const found = await lookup(key);
-      if ("record" in found) cached = found.record;
-      reason = "record" in found ? "cached" : (found.miss ?? explainRun(s, inputObjects, previous));
+    let decision = await decide({
+      store,
+      stage: s,
+      objects,
+      ranNow,
+      previous: prepared.history.get(s.name),
+      forced: forcedReason(s.name, prepared, options.force ?? []),
+      shown: prepared.shown,
+    });
+    if (decision.action === "pending" || decision.key === null) {
+      throw new Error(`internal: ${s.name} has inputs without outputs in a real run`);
     }
+    const key = decision.key;
+    const inputs = inputObjects(s, objects) as Record<string, string>;
+    Object.assign(row, { key, inputs });
 
     let heldLock: Disposable | null = null;
-    if (!cached) {
-      heldLock = await lock(store.lockPath(key), `run ${runId}: computing ${pipeline.name}/${s.name}`, {
-        onWait: (holder) =>
-          out(
-            `  ${style.dim("…")} ${pad(s.name)}  ${
-              style.dim(`waiting for pid ${holder.pid} (${holder.purpose})`)
-            }`,
-          ),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      if (!forced.has(s.name)) {
+    if (decision.action === "run") {
+      try {
+        heldLock = await lock(store.lockPath(key), `run ${runId}: computing ${pipeline.name}/${s.name}`, {
+          onWait: (holder) =>
+            out(`  ${style.dim("…")} ${pad(s.name)}  ${style.dim(`waiting for ${describeHolder(holder)}`)}`),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (error) {
+        // Ctrl-C or SIGTERM while another run computes this stage: the run ends as interrupted.
+        if (!(error instanceof LockWaitInterrupted)) throw error;
+        interrupted = true;
+        setReasons(row, decision.reasons);
+        Object.assign(row, {
+          status: "interrupted",
+          reason: `${row.reason}; interrupted while waiting for its lock`,
+        });
+        finishRow(row);
+        out(`  ${style.bad("✗")} ${pad(s.name)}  interrupted while waiting for another run to compute it`);
+        continue;
+      }
+      if (!prepared.forced.has(s.name)) {
         // Someone may have computed it while we waited.
-        const found = await lookup(key);
+        const found = await lookupCached(store, key);
         if ("record" in found) {
-          cached = found.record;
-          reason = `cached: computed by run ${cached.producedBy.runId} while this one waited`;
+          decision = {
+            action: "cached",
+            key,
+            record: found.record,
+            reasons: [{ kind: "computed-meanwhile", subject: found.record.producedBy.runId }],
+          };
         }
       }
     }
 
-    if (cached) {
+    if (decision.action === "cached") {
       heldLock?.[Symbol.dispose]();
-      const cutoff = Object.values(s.inputs).filter((u) => ranNow.has(u));
-      if (reason === "cached" && cutoff.length) {
-        reason = `cached: ${cutoff.join(", ")} reproduced the same output (early cutoff)`;
-      }
+      const cached = decision.record;
       objects.set(s.name, cached.object);
       records.set(s.name, cached);
-      Object.assign(row, {
-        status: "cached",
-        reason,
-        object: cached.object,
-        producerRunId: cached.producedBy.runId,
-      });
+      setReasons(row, decision.reasons);
+      Object.assign(row, { status: "cached", object: cached.object, producerRunId: cached.producedBy.runId });
       finishRow(row);
-      out(`  ${style.dim("·")} ${pad(s.name)}  ${style.dim(reason)}`);
+      out(`  ${style.dim("·")} ${pad(s.name)}  ${style.dim(row.reason)}`);
       continue;
     }
 
     // ---- execute ----
     try {
-      out(`  ${style.warn("▸")} ${pad(s.name)}  ${reason}`);
+      setReasons(row, decision.reasons);
+      out(`  ${style.warn("▸")} ${pad(s.name)}  ${row.reason}`);
       const startedAt = new Date();
       row.startedAt = startedAt.toISOString();
-      appendStageRow(store, { ...row, status: "interrupted", reason });
-      const result = await executeStage({
+      appendStageRow(store, { ...row, status: "interrupted" });
+      const upstream = upstreamOf(plan, s.name);
+      const result = await (options.executor ?? localExecutor).execute({
         store,
         run,
         stage: s,
         key,
-        inputObjects,
-        upstream: upstreamOf(plan, s.name).map((u) => recordToUpstream(u.name, records.get(u.name)!)),
+        inputObjects: inputs,
+        upstream: upstream.map((u) => recordToUpstream(u.name, records.get(u.name)!)),
+        claims: s.kind.readsPipeline ? evaluateClaims(prepared.claims, claimLookup(records, rows)) : [],
+        about: prepared.shown.definitions.about,
         board,
         label: pad(s.name),
         verbose,
-        out,
         style,
-        hasher,
-        fileHasher,
+        hasher: prepared.hasher,
+        fileHasher: prepared.fileHasher,
+        threads: options.threads ?? navigator.hardwareConcurrency,
+        ...(decision.action === "run" && decision.prefix ? { prefix: decision.prefix } : {}),
+        ...(decision.action === "run" && decision.continueFrom
+          ? { continueFrom: decision.continueFrom }
+          : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
       const durationMs = Date.now() - startedAt.getTime();
-      Object.assign(row, {
-        endedAt: new Date().toISOString(),
-        durationMs,
-        reason,
-      });
+      Object.assign(row, { endedAt: new Date().toISOString(), durationMs });
       if (result.ok) {
         objects.set(s.name, result.record.object);
         records.set(s.name, result.record);
         ranNow.add(s.name);
+        const previous = prepared.history.get(s.name);
         const same = previous?.object === result.record.object ? style.dim(" · output unchanged") : "";
         Object.assign(row, { status: "ran", object: result.record.object, producerRunId: runId });
         out(`  ${style.ok("✓")} ${pad(s.name)}  ${formatDuration(durationMs)}${same}`);
@@ -424,12 +521,14 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       lowerIsBetter: pipeline.headline.lowerIsBetter ?? false,
     };
   }
+  run.claims = evaluateClaims(prepared.claims, claimLookup(records, rows));
   await finishRun(store, run, rows);
   await unmarkActive(store, runId);
 
   summary.status = run.status;
   summary.stages = rows;
   summary.objects = Object.fromEntries(objects);
+  summary.claims = run.claims;
   summary.durationMs = performance.now() - t0;
   await options.onFinished?.(summary);
   const counts = (st: string) => rows.filter((r) => r.status === st).length;
@@ -437,141 +536,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   if (counts("failed")) tally.push(style.bad(`${counts("failed")} failed`));
   if (counts("skipped")) tally.push(`${counts("skipped")} not run`);
   const verdict = run.status === "ok" ? style.ok("done") : style.bad(run.status);
-  out(`${verdict} in ${formatDuration(summary.durationMs)} · ${tally.join(", ")}`);
+  const claimsLine = run.claims.length ? ` · ${tallyText(tallyClaims(run.claims))}` : "";
+  out(`${verdict} in ${formatDuration(summary.durationMs)} · ${tally.join(", ")}${claimsLine}`);
   return summary;
-}
-
-function forceReason(stage: string, force: readonly string[]): string {
-  return force.includes(stage) ? `forced (--force ${stage})` : `forced: downstream of ${force.join(", ")}`;
-}
-
-interface ExecuteArgs {
-  store: Store;
-  run: RunRecord;
-  stage: PlannedStage;
-  key: string;
-  inputObjects: Record<string, string>;
-  upstream: UpstreamRecord[];
-  board: ProgressBoard;
-  label: string;
-  verbose: boolean;
-  out: (line: string) => void;
-  style: Style;
-  hasher: CodeHasher;
-  fileHasher: FileHasher;
-  signal?: AbortSignal;
-}
-
-type ExecuteResult = { ok: true; record: KeyRecord } | { ok: false; error: string; interrupted: boolean };
-
-/** Runs one stage into a staging folder and commits its output. Never throws for the stage's own errors. */
-async function executeStage(a: ExecuteArgs): Promise<ExecuteResult> {
-  const { store, run, stage: s, key } = a;
-  const staging = store.makeStaging();
-  const workDir = store.workDir(key);
-  await Deno.mkdir(workDir, { recursive: true });
-  const dir = runDir(store, run.runId);
-  const sink = new MetricsSink(`${dir}/metrics`, {
-    runId: run.runId,
-    pipeline: run.pipeline,
-    stage: s.name,
-    key,
-  });
-  const logPath = `${dir}/logs/${s.name}.log`;
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(a.signal?.reason);
-  a.signal?.addEventListener("abort", onAbort);
-  const started = Date.now();
-  const ctx: StageContext = {
-    stage: s.name,
-    pipeline: run.pipeline,
-    params: s.params,
-    inputs: Object.fromEntries(Object.entries(a.inputObjects).map(([i, o]) => [i, store.objectOut(o)])),
-    outDir: `${staging}/out`,
-    workDir,
-    key,
-    signal: controller.signal,
-    upstream: a.upstream,
-    log: (message) => {
-      Deno.writeTextFileSync(logPath, `${new Date().toISOString()} ${message}\n`, { append: true });
-      a.board.print(`    ${a.style.dim(`${s.name}: ${message}`)}`);
-    },
-    progress: (update) => a.board.update(s.name, update),
-    metrics: (step, values) => sink.add(step, values),
-  };
-  a.board.start(s.name, a.label);
-  let failure: ExecuteResult | null = null;
-  try {
-    await s.kind.run(ctx);
-    controller.signal.throwIfAborted();
-  } catch (error) {
-    const interrupted = controller.signal.aborted;
-    Deno.writeTextFileSync(logPath, `${new Date().toISOString()} FAILED ${errorText(error, true)}\n`, {
-      append: true,
-    });
-    failure = {
-      ok: false,
-      error: interrupted ? "interrupted (work so far is kept for a resume)" : errorText(error, a.verbose),
-      interrupted,
-    };
-  } finally {
-    a.board.stop(s.name);
-    sink.flush();
-    a.signal?.removeEventListener("abort", onAbort);
-  }
-  // Refuse to cache a result whose code may not be the code that was hashed.
-  const racy = s.code.files.map((f) => f.path).filter((p) => a.hasher.changedSinceLoad.has(p));
-  if (!failure && racy.length > 0) {
-    failure = {
-      ok: false,
-      error: `code changed while running (${racy.join(", ")}): the result is not cached; run again`,
-      interrupted: false,
-    };
-  }
-  // Likewise for the external files: the stage may have read other bytes than the key's digests.
-  const changed = failure ? [] : Object.keys(s.files ?? {}).filter((p) => a.fileHasher.changedSinceHashed(p));
-  if (changed.length > 0) {
-    failure = {
-      ok: false,
-      error: `source files changed during the run (${
-        changed.join(", ")
-      }): the result is not cached; run again`,
-      interrupted: false,
-    };
-  }
-  if (failure) {
-    // A failed attempt's partial output is useless; its workDir (checkpoints) is kept for the retry.
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
-    return failure;
-  }
-  let object: string;
-  try {
-    object = await store.commitObject(staging);
-  } catch (error) {
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
-    return { ok: false, error: errorText(error, a.verbose), interrupted: false };
-  }
-  const record: KeyRecord = {
-    key,
-    object,
-    pipeline: run.pipeline,
-    stage: s.name,
-    kind: s.kind.kind,
-    codeDigest: s.code.digest,
-    codeFiles: s.code.files,
-    params: s.params,
-    inputs: a.inputObjects,
-    runtime: s.runtime,
-    ...(s.files ? { files: s.files } : {}),
-    producedBy: {
-      runId: run.runId,
-      startedAt: new Date(started).toISOString(),
-      durationMs: Date.now() - started,
-      host: run.host,
-    },
-    lastMetrics: sink.last,
-  };
-  await store.writeKey(record);
-  await Deno.remove(workDir, { recursive: true }).catch(() => {});
-  return { ok: true, record };
 }

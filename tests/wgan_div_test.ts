@@ -34,8 +34,11 @@ Deno.test("wgan-div runs end to end and its report shows plots, samples and both
   const html = await Deno.readTextFile(page);
   assert.match(html, /classifier-FID/);
   assert.match(html, /untrained generator \(step 0\)/);
-  const seen = await browserCheck(page);
+  // 1280 px: a common laptop width, at which no table may be cut.
+  const seen = await browserCheck(page, { viewport: { width: 1280, height: 900 } });
   assert.equal(seen.title, "WGAN-div on MNIST");
+  assert.equal(seen.headings[1], "Claims", "the report opens with its claims");
+  assert.deepEqual(seen.cutTables, []);
   assert.deepEqual(seen.consoleErrors, []);
   assert.deepEqual(seen.failedRequests, []);
   assert.ok(seen.plots.length >= 3 && seen.plots.every((p) => p.rendered), JSON.stringify(seen.plots));
@@ -58,6 +61,13 @@ Deno.test("wgan-div runs end to end and its report shows plots, samples and both
   // The metric itself: real training images against test images score near zero, noise far away.
   assert.ok(fid.train_vs_test_fid! < fid.noise_fid! / 20, JSON.stringify(fid));
   assert.ok(fid.train_vs_test_fid! < fid.untrained_fid! / 20, JSON.stringify(fid));
+
+  const claims = await cli(store, "claims", "wgan-div");
+  assert.equal(claims.code, 0, claims.stderr);
+  for (const id of ["fid-below-untrained", "fid-below-noise", "all-classes", "not-memorised", "paper-fid"]) {
+    assert.match(claims.stdout, new RegExp(`[✓✗○] ${id}`));
+  }
+  assert.match(claims.stdout, /○ paper-fid\s+not comparable: no Inception weights offline/);
 });
 
 Deno.test("wgan-div: a second run executes nothing; a new train.steps reruns training and what follows only", async () => {
@@ -74,7 +84,45 @@ Deno.test("wgan-div: a second run executes nothing; a new train.steps reruns tra
     evaluate: "ran",
     report: "ran",
   });
-  assert.match(longer.stdout, /train\s+params changed: train\.steps 100 → 120/);
+  assert.match(
+    longer.stdout,
+    /train\s+params changed: train\.steps 100 → 120; continues from step 100 of [0-9a-f]{12}/,
+  );
+});
+
+Deno.test("wgan-div: a longer training continues the cached one and ends bit-identical to a fresh run", async () => {
+  // The store above holds 100 and 120 steps; 200 continues from 120 (the longest prefix).
+  const longer = await cli(store, "run", "wgan-div", ...TINY, "--set", "train.steps=200");
+  assert.equal(longer.code, 0, longer.stdout + longer.stderr);
+  assert.match(longer.stdout, /train\s+params changed: train\.steps 120 → 200; continues from step 120 of/);
+  assert.match(longer.stderr, /train: continuing from step 120 of/);
+  const fresh: TestStore = { data: `${store.data}-fresh`, reports: `${store.reports}-fresh` };
+  const scratch = await cli(fresh, "run", "wgan-div", ...TINY, "--set", "train.steps=200");
+  assert.equal(scratch.code, 0, scratch.stdout + scratch.stderr);
+  assert.doesNotMatch(scratch.stdout, /continues from/);
+  const objects = async (s: TestStore) =>
+    JSON.parse(
+      (await cli(
+        s,
+        "query",
+        "--json",
+        `select stage, object from stages where stage in ('train', 'evaluate')
+        and run_id = (select run_id from runs order by started_at desc limit 1) order by stage`,
+      )).stdout,
+    );
+  // Same objects: the continued training's weights, optimizer state, snapshots and metrics are the fresh
+  // run's, byte for byte, and so is everything evaluated from them.
+  assert.deepEqual(await objects(store), await objects(fresh));
+  const reasons = JSON.parse(
+    (await cli(
+      store,
+      "query",
+      "--json",
+      `select subject, before from reasons where kind = 'continues'
+      order by run_id desc limit 1`,
+    )).stdout,
+  );
+  assert.equal(reasons[0].before, "120");
 });
 
 Deno.test("wgan-div: kill -9 during training, then rerun, resumes from the checkpoint", async () => {

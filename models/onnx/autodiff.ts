@@ -22,8 +22,24 @@ import { expand } from "./ops_shape.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { grad } from "./autodiff.ts";
+ * import { input, type Tensor } from "./graph.ts";
+ * import { square } from "./ops_elementwise.ts";
+ * import { gemm } from "./ops_linalg.ts";
+ * import { reduceSum } from "./ops_reduce.ts";
+ * import { evaluate } from "./testing.ts";
+ *
+ * const x = input("x", "float64", [1, 2]), W = input("W", "float64", [2, 1]), b = input("b", "float64", [1]);
+ * const critic = (x: Tensor) => gemm(x, W, b);
+ * const loss = reduceSum(critic(x));
  * const [dW, db] = grad(loss, [W, b]);
  * const penalty = reduceSum(square(grad(reduceSum(critic(x)), [x])[0]!)); // differentiable again
+ * const [dPenalty] = grad(penalty, [W]);
+ * const feeds = { x: Float64Array.of(1, 2), W: Float64Array.of(3, 4), b: Float64Array.of(0) };
+ * const out = await evaluate({ loss, dW: dW!, db: db!, penalty, dPenalty: dPenalty! }, feeds);
+ * assert.deepEqual([...out.dW!, ...out.db!], [1, 2, 1]); // ∂(x·W + b)/∂W = xᵀ, ∂/∂b = 1
+ * assert.deepEqual([...out.penalty!, ...out.dPenalty!], [25, 6, 8]); // ‖W‖² and its gradient 2W
  * ```
  */
 export function grad(y: Tensor, xs: readonly Tensor[], seed?: Tensor): Tensor[] {

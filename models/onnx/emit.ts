@@ -269,8 +269,18 @@ export function encodeModel(graph: GraphProto, opts: ModelOptions = {}): Uint8Ar
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { emitModel } from "./emit.ts";
+ * import { input } from "./graph.ts";
+ * import { mul } from "./ops_elementwise.ts";
+ * import { createSession, runSession } from "./session.ts";
+ *
  * const x = input("x", "float32", [2, 3]);
  * const bytes = emitModel({ name: "double", outputs: { y: mul(x, 2) } });
+ * const session = await createSession(bytes);
+ * const { y } = await runSession(session, { x: Float32Array.of(1, 2, 3, 4, 5, 6) });
+ * assert.deepEqual(Array.from(y!.data as Float32Array), [2, 4, 6, 8, 10, 12]);
+ * await session.release();
  * ```
  */
 export function emitModel(spec: GraphSpec & ModelOptions): Uint8Array {

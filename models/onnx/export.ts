@@ -43,12 +43,24 @@ export interface ExportedModel {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { exportModel } from "./export.ts";
+ * import { generator, wganDivStep } from "./models/wgan_div.ts";
+ * import { TrainRunner } from "./runner.ts";
+ * import { createSession, runSession } from "./session.ts";
+ *
+ * const cfg = { zDim: 8, gChannels: [4, 2], dChannels: [2, 4] } as const; // a tiny WGAN-div
+ * const runner = await TrainRunner.create(wganDivStep(4, cfg), { seed: 0 });
  * const { bytes } = exportModel({
  *   name: "generator",
- *   inputs: { z: { dtype: "float32", shape: [64, 100] } },
- *   values: runner.params("generator/"),
+ *   inputs: { z: { dtype: "float32", shape: [4, 8] } },
+ *   values: runner.params("generator/"), // the (trained) weights, baked in
  *   build: (ps, { z }) => ({ image: generator(ps, z!, cfg) }),
  * });
+ * const session = await createSession(bytes);
+ * const { image } = await runSession(session, { z: new Float32Array(4 * 8).fill(0.5) });
+ * assert.deepEqual(image!.dims, [4, 1, 28, 28]);
+ * await Promise.all([session.release(), runner.release()]);
  * ```
  */
 export function exportModel(cfg: ExportConfig): ExportedModel {

@@ -12,8 +12,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { input, scope } from "./graph.ts";
+ * import { relu } from "./ops_elementwise.ts";
+ * import { gemm } from "./ops_linalg.ts";
+ *
  * const x = input("x", "float32", [8, 784]);
+ * const W = input("W", "float32", [784, 256]), b = input("b", "float32", [256]);
  * const h = scope("mlp/fc1", () => relu(gemm(x, W, b)));
+ * assert.equal(`${h} at ${h.path}`, "float32[8,256] at mlp/fc1");
+ * assert.equal(scope("mlp/fc1", () => relu(gemm(x, W, b))), h); // built twice: the same node
  * ```
  *
  * @module

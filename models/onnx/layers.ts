@@ -7,7 +7,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { input, scope } from "./graph.ts";
+ * import { conv2dLayer } from "./layers.ts";
+ * import { leakyRelu } from "./ops_elementwise.ts";
+ * import { ParamInputs } from "./params.ts";
+ *
+ * const ps = new ParamInputs(); // weights as graph inputs; their specs are recorded for initialisation
+ * const x = input("x", "float32", [8, 1, 28, 28]);
  * const h = scope("critic", () => leakyRelu(conv2dLayer(ps, "conv1", x, 64, 4, { stride: 2, pad: 1 }), 0.2));
+ * assert.deepEqual(h.shape, [8, 64, 14, 14]);
+ * assert.deepEqual(ps.specs.map((s) => s.name), ["critic/conv1/W", "critic/conv1/b"]);
  * ```
  *
  * @module

@@ -160,7 +160,14 @@ function convRaw(x: Tensor, w: Tensor, b: Tensor | undefined, g: ConvGeometry): 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { input } from "./graph.ts";
+ * import { conv2d } from "./ops_conv.ts";
+ *
+ * const x = input("x", "float32", [8, 3, 28, 28]);
+ * const W = input("W", "float32", [16, 3, 4, 4]), b = input("b", "float32", [16]);
  * const y = conv2d(x, W, b, { stride: 2, pad: 1 }); // k4 s2 p1 halves H and W
+ * assert.deepEqual(y.shape, [8, 16, 14, 14]);
  * ```
  */
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor, opts: ConvOptions = {}): Tensor {

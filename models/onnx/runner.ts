@@ -8,13 +8,22 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { mlpClassifierStep } from "./models/mlp.ts";
+ * import { TrainRunner } from "./runner.ts";
+ *
+ * const trainStep = mlpClassifierStep({ inputDim: 2, hidden: [8], classes: 2, batch: 4, lr: 0.05 });
+ * const x = Float32Array.of(0, 0, 0, 1, 1, 0, 1, 1), y = Int32Array.of(0, 1, 1, 0); // XOR, one batch
  * const runner = await TrainRunner.create(trainStep, { seed: 0 });
- * for (const batch of batches) {
- *   const m = await runner.step({ x: batch.images, y: batch.labels });   // one step
- *   console.log(m.loss);
- * }
- * const ms = await runner.steps({ x: eightStackedBatches, y: eightStackedLabels }, 8); // 8 fused steps
- * await Deno.writeFile("ckpt.json", ...runner.state());
+ * const first = await runner.step({ x, y }); // one step: { loss, accuracy }
+ * const x8 = Float32Array.from({ length: 64 }, (_, i) => x[i % 8]!); // 8 batches stacked
+ * const y8 = Int32Array.from({ length: 32 }, (_, i) => y[i % 4]!);
+ * const ms = await runner.steps({ x: x8, y: y8 }, 8); // 8 fused steps
+ * assert.ok(ms.loss![7]! < first.loss!);
+ * const checkpoint = runner.state(); // named typed arrays, ready to write to a file
+ * const resumed = await TrainRunner.create(trainStep, { seed: 0, state: checkpoint });
+ * assert.deepEqual(await resumed.step({ x, y }), await runner.step({ x, y })); // continues bit-identically
+ * await Promise.all([runner.release(), resumed.release()]);
  * ```
  *
  * @module

@@ -20,17 +20,26 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { mlp } from "./models/mlp.ts";
+ * import { softmaxCrossEntropy } from "./ops_nn.ts";
+ * import { adam } from "./optimizers.ts";
+ * import { buildTrainStep } from "./train_step.ts";
+ *
  * const ts = buildTrainStep({
  *   name: "mlp",
  *   batch: { x: { dtype: "float32", shape: [128, 784] }, y: { dtype: "int32", shape: [128] } },
  *   hyper: { lr: 1e-3 },
  *   build(ctx) {
- *     const logits = mlp(ctx.params, ctx.batch.x!, [256, 256, 10]);
+ *     const logits = mlp(ctx.params, ctx.batch.x!, { inputDim: 784, hidden: [256, 256], classes: 10 });
  *     const loss = softmaxCrossEntropy(logits, ctx.batch.y!);
  *     ctx.minimize("mlp", loss, adam({ lr: ctx.hyper.lr! }));
  *     return { loss };
  *   },
  * });
+ * assert.deepEqual(ts.params.map((p) => p.name).slice(0, 2), ["mlp/fc1/W", "mlp/fc1/b"]);
+ * assert.ok(ts.carried.some((c) => c.name === "opt/mlp/mu/mlp/fc1/W")); // Adam's first moment of fc1/W
+ * assert.deepEqual(ts.metrics, ["loss"]);
  * ```
  *
  * @module

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Rng } from "../../stages/data/random.ts";
-import type { Reaction } from "./model.ts";
+import { fire, pickReaction, propensities, type Reaction, waitingTime } from "./network.ts";
 
 export interface Occupation {
   /** Time spent with n proteins, index n. */
@@ -50,13 +50,13 @@ const add = (hist: number[], index: number, amount: number) => {
   hist[index]! += amount;
 };
 
-/** Simulates one trajectory. */
+/** Simulates one trajectory of the two-species model (mRNA m, protein n). */
 export function simulate(
-  network: Reaction[],
+  network: readonly Reaction[],
   rng: Rng,
   options: SimulateOptions,
 ): { occupation: Occupation; path: SamplePoint[] } {
-  let [m, n] = options.start;
+  const x = [...options.start];
   const burnIn = options.burnIn ?? 0;
   const end = burnIn + (options.duration ?? Infinity);
   const maxEvents = options.maxEvents ?? Infinity;
@@ -71,19 +71,14 @@ export function simulate(
     totalTime: 0,
     events: 0,
   };
-  const path: SamplePoint[] = [{ t: 0, m, n }];
+  const path: SamplePoint[] = [{ t: 0, m: x[0]!, n: x[1]! }];
   const propensity = new Float64Array(network.length);
   let t = 0;
   for (let event = 0; event < maxEvents; event++) {
-    let total = 0;
-    for (let r = 0; r < network.length; r++) {
-      const { rate, left } = network[r]!;
-      const a = rate * (left[0] > 0 ? m : 1) * (left[1] > 0 ? n : 1);
-      propensity[r] = a;
-      total += a;
-    }
+    const [m, n] = x as [number, number];
+    const total = propensities(network, x, propensity);
     if (total === 0) break; // absorbing state
-    const tau = -Math.log(1 - rng.float()) / total;
+    const tau = waitingTime(total, rng);
     // The state (m, n) holds from t to t + tau; count the part of that interval inside the window.
     const from = Math.max(t, burnIn);
     const to = Math.min(t + tau, end);
@@ -94,17 +89,12 @@ export function simulate(
     }
     t += tau;
     if (t >= end) break;
-    let pick = rng.float() * total;
-    let r = 0;
-    while (r < network.length - 1 && pick >= propensity[r]!) pick -= propensity[r++]!;
-    const reaction = network[r]!;
-    m += reaction.right[0] - reaction.left[0];
-    n += reaction.right[1] - reaction.left[1];
+    fire(network[pickReaction(propensity, network.length, total, rng)]!, x);
     if (event >= skip && t >= burnIn) {
-      add(occupation.proteinEvents, n, 1);
+      add(occupation.proteinEvents, x[1]!, 1);
       occupation.events++;
     }
-    if (options.recordUntil !== undefined && t <= options.recordUntil) path.push({ t, m, n });
+    if (options.recordUntil !== undefined && t <= options.recordUntil) path.push({ t, m: x[0]!, n: x[1]! });
   }
   return { occupation, path };
 }

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import type { Network, Reaction } from "./network.ts";
 
 export interface Rates {
   transcription: number;
@@ -25,16 +26,10 @@ export interface Rates {
 
 export const ARTICLE_RATES: Rates = { transcription: 20, translation: 2.5, mrnaDecay: 1, proteinDecay: 1 };
 
-/** A reaction as in the article's code: a rate and the stoichiometry of the left and right sides. */
-export interface Reaction {
-  name: string;
-  rate: number;
-  /** Count of each species consumed, [m, n]. */
-  left: [number, number];
-  /** Count of each species produced, [m, n]. */
-  right: [number, number];
-}
+/** The model's species, in the order of the reactions' stoichiometry. */
+export const SPECIES = ["mRNA", "protein"] as const;
 
+/** The model's reactions, as in the article's code: a rate and the stoichiometry [m, n] of each side. */
 export function reactions(r: Rates): Reaction[] {
   return [
     { name: "transcription", rate: r.transcription, left: [0, 0], right: [1, 0] },
@@ -42,6 +37,22 @@ export function reactions(r: Rates): Reaction[] {
     { name: "mRNA decay", rate: r.mrnaDecay, left: [1, 0], right: [0, 0] },
     { name: "protein decay", rate: r.proteinDecay, left: [0, 1], right: [0, 0] },
   ];
+}
+
+/** The model as a network (network.ts): the definition both the simulation and the master equation read. */
+export function twoStageNetwork(r: Rates): Network {
+  return { species: SPECIES, reactions: reactions(r) };
+}
+
+/** The birth–death process of the mRNA alone: ∅ → m at rate k, m → ∅ at rate γ per molecule. */
+export function birthDeathNetwork(k: number, gamma: number): Network {
+  return {
+    species: ["mRNA"],
+    reactions: [
+      { name: "birth", rate: k, left: [0], right: [1] },
+      { name: "death", rate: gamma, left: [1], right: [0] },
+    ],
+  };
 }
 
 export interface StationaryMoments {

@@ -45,17 +45,27 @@ export const simulate = defineStage({
   kind: "gillespie.simulate",
   module: import.meta.url,
   description: "Gillespie trajectories of the two-stage gene expression model",
+  // Upper bounds keep a typo (1e12 trajectories, a duration of 1e300) from starting a run that would never
+  // end: the default takes about a second, scale=full (512 × 1000) about a minute, and the bounds allow
+  // about a thousand times that.
   params: z.object({
     rates: ratesSchema.default(ARTICLE_RATES),
-    trajectories: z.number().int().min(2).default(64),
+    trajectories: z.number().int().min(2).max(100_000).default(64),
     /** Simulated time per trajectory, after burn-in (time unit = 1/γ). */
-    duration: positive.default(200),
-    burnIn: z.number().min(0).default(10),
-    seed: z.number().int().min(0).default(0),
+    duration: positive.max(1_000_000).default(200),
+    burnIn: z.number().min(0).max(100_000).default(10),
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
     /** Jumps of the article's single run, and how many it drops before its histogram. */
-    articleEvents: z.number().int().min(1).default(100_000),
-    articleSkip: z.number().int().min(0).default(2_000),
-  }).strict(),
+    articleEvents: z.number().int().min(1).max(100_000_000).default(100_000),
+    articleSkip: z.number().int().min(0).max(100_000_000).default(2_000),
+  }).strict().refine(
+    (p) => p.trajectories * (p.burnIn + p.duration) <= 5e8 || p.trajectories > 100_000 || p.duration > 1e6,
+    {
+      message: "trajectories × (burnIn + duration) is above 500,000,000 (about 10 hours of simulation); " +
+        "lower trajectories or duration",
+      path: ["trajectories"],
+    },
+  ),
   inputs: [],
   async run(ctx) {
     const p = ctx.params;

@@ -110,8 +110,12 @@ export async function runStageInto<S extends z.ZodType>(
     outDir: options.outDir,
     workDir: options.outDir,
     key: "0".repeat(64),
+    threads: 1,
     signal: new AbortController().signal,
     upstream: [],
+    groups: {},
+    claims: [],
+    about: { name: "test", description: "test", article: { title: "—", url: "#" } },
     log: () => {},
     progress: () => {},
     metrics: () => {},
@@ -120,7 +124,7 @@ export async function runStageInto<S extends z.ZodType>(
 
 /** runStageForTest (which removes the work folder it made; the caller deletes `outDir`). */
 export async function runStage<S extends z.ZodType>(
-  kind: StageKind<S, string>,
+  kind: StageKind<S, string, never>,
   options: StageTestOptions<S, string> = {},
 ): Promise<StageTestResult> {
   return await runStageForTest(kind, options);

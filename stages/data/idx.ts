@@ -25,15 +25,30 @@ const TYPE_NAMES: Record<number, string> = {
   0x0e: "float64",
 };
 
-/** Parses IDX bytes (already decompressed). `file` names the source in errors. */
-export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
-  const hex = (n: number) => "0x" + n.toString(16).padStart(8, "0");
-  if (bytes.length < 4) {
-    throw new DataError(
-      file,
-      `Cannot parse ${file} as IDX: it has ${bytes.length} bytes, fewer than a header`,
-    );
-  }
+/** What an IDX file is read as: images have 3 dimensions (count × height × width), labels 1. */
+export type IdxRole = "images" | "labels";
+
+const ROLE_MAGIC: Record<IdxRole, number> = { images: 0x00000803, labels: 0x00000801 };
+
+/**
+ * The largest IDX file this reader accepts (4 GiB of values, over 5 million 28×28 images): more does not
+ * fit one array, and a header that claims more is damaged or not IDX.
+ */
+export const MAX_IDX_BYTES = 2 ** 32;
+
+const hex = (n: number) => "0x" + n.toString(16).padStart(8, "0");
+
+/**
+ * Checks the header at the start of `bytes` (which may hold only the first bytes of the file) and
+ * returns the dims and the file's total size, or null while the header is not complete. Throws a
+ * DataError for a wrong magic number, a role mismatch (`as`), or a size no file can have.
+ */
+export function idxHeader(
+  bytes: Uint8Array,
+  file: string,
+  as?: IdxRole,
+): { dims: number[]; headerBytes: number; totalBytes: number } | null {
+  if (bytes.length < 4) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
   const type = bytes[2]!;
@@ -52,13 +67,50 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
         `bytes (0x08) are supported, as in MNIST-format image and label files`,
     );
   }
-  const header = 4 + 4 * rank;
-  if (bytes.length < header) {
+  if (as !== undefined && magic !== ROLE_MAGIC[as]) {
+    const other: IdxRole = as === "images" ? "labels" : "images";
+    const what = magic === ROLE_MAGIC[other] ? `, the ${other} format` : ` (${rank} dimensions)`;
+    throw new DataError(
+      file,
+      `Cannot use ${file} as ${as}: its magic number is ${hex(magic)}${what}, expected ` +
+        `${hex(ROLE_MAGIC[as])} (${as === "images" ? "count × height × width" : "one label per image"}). ` +
+        `Did you swap the images and labels paths?`,
+    );
+  }
+  const headerBytes = 4 + 4 * rank;
+  if (bytes.length < headerBytes) return null;
+  const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
+  const values = dims.reduce((a, b) => a * b, 1);
+  if (values > MAX_IDX_BYTES) {
+    throw new DataError(
+      file,
+      `Cannot read ${file}: its header declares ${dims.join("×")} = ${values.toExponential(3)} values ` +
+        `(${formatBytes(values)}), more than the ${formatBytes(MAX_IDX_BYTES)} an IDX file may hold here, ` +
+        `so the header is damaged or the file is not IDX. Download or install the file again`,
+    );
+  }
+  return { dims, headerBytes, totalBytes: headerBytes + values };
+}
+
+function formatBytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toPrecision(3)} GB` : `${(n / 1e6).toPrecision(3)} MB`;
+}
+
+/** Parses IDX bytes (already decompressed). `file` names the source in errors; `as` checks its role. */
+export function parseIdx(bytes: Uint8Array, file: string, as?: IdxRole): IdxArray {
+  if (bytes.length < 4) {
+    throw new DataError(
+      file,
+      `Cannot parse ${file} as IDX: it has ${bytes.length} bytes, fewer than a header`,
+    );
+  }
+  const header = idxHeader(bytes, file, as);
+  if (header === null) {
     throw new DataError(file, `Cannot parse ${file} as IDX: the file ends inside its header (truncated)`);
   }
-  const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
-  const expected = dims.reduce((a, b) => a * b, 1);
-  const actual = bytes.length - header;
+  const { dims, headerBytes } = header;
+  const expected = header.totalBytes - headerBytes;
+  const actual = bytes.length - headerBytes;
   if (actual !== expected) {
     throw new DataError(
       file,
@@ -69,7 +121,23 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
         `. Download or install the file again`,
     );
   }
-  return { dims, data: bytes.subarray(header) };
+  return { dims, data: bytes.subarray(headerBytes) };
+}
+
+/**
+ * Reads an IDX file (gzip-compressed or not) as `as`. Its header is checked from the first decompressed
+ * bytes, and decompression stops at the size the header declares: a damaged header or a gzip bomb never
+ * inflates more than that.
+ */
+export async function readIdxFile(
+  path: string,
+  as: IdxRole,
+  options: ReadIdxImagesOptions,
+): Promise<SourceBytes> {
+  return await readSourceFile(path, {
+    ...options,
+    sizeFromHead: (head) => idxHeader(head, path, as)?.totalBytes ?? null,
+  });
 }
 
 /** A pair of IDX files: images [N, H, W] and labels [N]. */
@@ -95,12 +163,16 @@ export async function readIdxImages(
   paths: { images: string; labels: string },
   options: ReadIdxImagesOptions,
 ): Promise<IdxImages> {
-  const [imageFile, labelFile]: SourceBytes[] = await Promise.all([
-    readSourceFile(paths.images, options),
-    readSourceFile(paths.labels, options),
+  // Both are read at once; the images file's problem is told first, whichever failed first.
+  const settled = await Promise.allSettled([
+    readIdxFile(paths.images, "images", options),
+    readIdxFile(paths.labels, "labels", options),
   ]);
-  const images = parseIdx(imageFile!.data, paths.images);
-  const labels = parseIdx(labelFile!.data, paths.labels);
+  const roles = [[paths.images, "images"], [paths.labels, "labels"]] as const;
+  const [[imageFile, images], [labelFile, labels]] = settled.map((r, i) => {
+    if (r.status === "rejected") throw r.reason;
+    return [r.value, parseIdx(r.value.data, roles[i]![0], roles[i]![1])] as const;
+  }) as [readonly [SourceBytes, IdxArray], readonly [SourceBytes, IdxArray]];
   if (images.dims.length !== 3) {
     throw new DataError(
       paths.images,
@@ -120,6 +192,13 @@ export async function readIdxImages(
     );
   }
   const [count, h, w] = images.dims as [number, number, number];
+  if (count === 0 || h === 0 || w === 0) {
+    throw new DataError(
+      paths.images,
+      `Cannot use ${paths.images}: its header declares ${images.dims.join("×")}, so it holds no images. ` +
+        `Download or install the file again, or point the params at the right file`,
+    );
+  }
   if (labels.dims[0] !== count) {
     throw new DataError(
       paths.labels,

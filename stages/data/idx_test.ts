@@ -64,7 +64,10 @@ Deno.test("readIdxImages() reads gz and plain files and rejects mismatched or br
     await t.step("swapped paths", async () => {
       await assert.rejects(
         readIdxImages({ images: `${dir}/lab`, labels: `${dir}/img.gz` }, hint),
-        dataError(`${dir}/lab`, /has 1 dimensions .*Did you swap/),
+        dataError(
+          `${dir}/lab`,
+          /as images: its magic number is 0x00000801, the labels format, .*Did you swap/,
+        ),
       );
     });
     await t.step("truncated gz", async () => {
@@ -103,5 +106,70 @@ Deno.test("readIdxImages() reads gz and plain files and rejects mismatched or br
         dataError(`${dir}/nope.gz`, /the file does not exist\. Get the files\./),
       );
     });
+  });
+});
+
+Deno.test("a gzip file whose header claims 10⁹ images is rejected from its first bytes", async () => {
+  await withTempDir(async (dir) => {
+    // 20 MB of zeros behind the header compress to ~20 KB: a small file that would inflate to its header's
+    // claim (784 GB) if it were honest, and to 20 MB as it is.
+    const path = `${dir}/bomb.gz`;
+    await Deno.writeFile(path, gzip(idxBytes([1e9, 28, 28], new Uint8Array(20e6))));
+    await Deno.writeFile(`${dir}/lab`, idxBytes([3], labels));
+    await assert.rejects(
+      readIdxImages({ images: path, labels: `${dir}/lab` }, { missingHint: "" }),
+      dataError(
+        path,
+        /header declares 1000000000×28×28 = 7\.840e\+11 values \(784 GB\), more than the 4\.29 GB/,
+      ),
+    );
+  });
+});
+
+Deno.test("decompression stops at the size the header declares", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/long.gz`;
+    await Deno.writeFile(path, gzip(idxBytes([3, 2, 2], new Uint8Array(20e6))));
+    await Deno.writeFile(`${dir}/lab`, idxBytes([3], labels));
+    await assert.rejects(
+      readIdxImages({ images: path, labels: `${dir}/lab` }, { missingHint: "" }),
+      dataError(path, /holds more data than its header declares \(28 bytes\)/),
+    );
+    // A gzip file that ends early is still told as truncated.
+    const short = `${dir}/short.gz`;
+    await Deno.writeFile(short, gzip(idxBytes([3, 2, 2], images).subarray(0, 20)));
+    await assert.rejects(
+      readIdxImages({ images: short, labels: `${dir}/lab` }, { missingHint: "" }),
+      dataError(short, /declares 3×2×2 = 12 values but it holds 4 \(the file is truncated\)/),
+    );
+  });
+});
+
+Deno.test("an images file with the labels magic is told so, not as 'extra bytes'", async () => {
+  await withTempDir(async (dir) => {
+    const relabelled = idxBytes([3, 2, 2], images);
+    relabelled[3] = 1; // magic 0x00000801: the header now reads as labels [3], the rest as extra bytes
+    for (const [name, bytes] of [["img", relabelled], ["img.gz", gzip(relabelled)]] as const) {
+      await Deno.writeFile(`${dir}/${name}`, bytes);
+      await Deno.writeFile(`${dir}/lab`, idxBytes([3], labels));
+      await assert.rejects(
+        readIdxImages({ images: `${dir}/${name}`, labels: `${dir}/lab` }, { missingHint: "" }),
+        dataError(
+          `${dir}/${name}`,
+          /as images: its magic number is 0x00000801, the labels format, expected 0x00000803/,
+        ),
+      );
+    }
+  });
+});
+
+Deno.test("an images file that holds no images is reported against that file", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeFile(`${dir}/img`, idxBytes([0, 28, 28], new Uint8Array(0)));
+    await Deno.writeFile(`${dir}/lab`, idxBytes([0], new Uint8Array(0)));
+    await assert.rejects(
+      readIdxImages({ images: `${dir}/img`, labels: `${dir}/lab` }, { missingHint: "" }),
+      dataError(`${dir}/img`, /its header declares 0×28×28, so it holds no images/),
+    );
   });
 });

@@ -5,10 +5,18 @@
  * A training stage reads the output folder of a data stage:
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openShards } from "../data/mod.ts";
- * const data = await openShards(ctx.inputs.data);
- * const it = data.batches("train", { batchSize: 128, seed: 0, dropLast: true, transform: { scale: "symmetric" } });
+ * import { writeTinyDataset } from "./_test_util.ts";
+ *
+ * const dir = await Deno.makeTempDir(); // stands for ctx.inputs.data: here 10 tiny 2×3 images
+ * await writeTinyDataset(dir, { train: 10 });
+ * const data = await openShards(dir);
+ * const it = data.batches("train", { batchSize: 4, seed: 0, dropLast: true, transform: { scale: "symmetric" } });
  * const { x, dims, y } = await it.nextBatch();
+ * assert.deepEqual([x.length, dims, y?.length], [24, [4, 6], 4]);
+ * await it.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

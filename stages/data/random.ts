@@ -8,8 +8,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { mixSeed, Rng } from "./random.ts";
+ *
+ * const draw = (rng: Rng) => [rng.uint32(), rng.float(), rng.normal(), rng.below(10)];
  * const rng = new Rng(mixSeed(0, 3)); // e.g. seed 0, epoch 3
- * rng.uint32(); rng.float(); rng.normal(); rng.below(10);
+ * const values = draw(rng);
+ * assert.deepEqual(draw(new Rng(mixSeed(0, 3))), values); // the same seed gives the same stream
+ * assert.notDeepEqual(draw(new Rng(mixSeed(0, 4))), values); // the next epoch an unrelated one
  * ```
  *
  * @module

@@ -6,23 +6,43 @@
  *
  * @example Training for N steps, with a checkpointable position
  * ```ts
- * const data = await openShards(ctx.inputs.data);
- * const batches = data.batches("train", {
- *   batchSize: 128, seed: ctx.params.seed, dropLast: true,
- *   transform: { scale: "symmetric", dequantize: true, layout: "nchw" },
- *   position: checkpoint?.dataPosition, // { epoch, offset } saved earlier, or undefined to start
- * });
- * for (let step = start; step < steps; step++) {
- *   const { x, dims, y } = await batches.nextBatch(); // Float32Array [128, 1, 28, 28], Int32Array [128]
+ * import assert from "node:assert/strict";
+ * import type { IteratorPosition } from "./batch_iterator.ts";
+ * import { openShards } from "./shard_reader.ts";
+ * import { writeTinyDataset } from "./_test_util.ts";
+ *
+ * const dir = await Deno.makeTempDir(); // stands for ctx.inputs.data: here 10 tiny 2×3 images
+ * await writeTinyDataset(dir, { train: 10 });
+ * const data = await openShards(dir);
+ * const transform = { scale: "symmetric", dequantize: true, layout: "nchw" } as const;
+ * const options = { batchSize: 4, seed: 0, dropLast: true, transform };
+ * const batches = data.batches("train", options), seen: Float32Array[] = [];
+ * let saved: IteratorPosition = { epoch: 0, offset: 0 }; // what a checkpoint keeps
+ * for (let step = 0; step < 5; step++) {
+ *   const { x, dims, y } = await batches.nextBatch(); // Float32Array [4, 1, 2, 3], Int32Array [4]
  *   // … session.run({ x: new ort.Tensor("float32", x, dims), … })
- *   if (step % 1000 === 0) save({ …, dataPosition: batches.position() });
+ *   assert.deepEqual([dims, y?.length], [[4, 1, 2, 3], 4]);
+ *   seen.push(x as Float32Array);
+ *   if (step === 2) saved = batches.position();
  * }
+ * const resumed = data.batches("train", { ...options, position: saved }); // after a restart
+ * assert.deepEqual((await resumed.nextBatch()).x, seen[3]); // the same batch, noise included
+ * await Promise.all([batches.close(), resumed.close()]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @example Evaluation on a whole split
  * ```ts
- * const test = await (await openShards(ctx.inputs.data)).readAll("test", { transform: { scale: "unit" } });
- * // test.x: Float32Array of test.count × 784, test.dims = [count, 784], test.y: Int32Array
+ * import assert from "node:assert/strict";
+ * import { openShards } from "./shard_reader.ts";
+ * import { writeTinyDataset } from "./_test_util.ts";
+ *
+ * const dir = await Deno.makeTempDir(); // stands for ctx.inputs.data: here 5 tiny 2×3 test images
+ * await writeTinyDataset(dir, { train: 10, test: 5 });
+ * const test = await (await openShards(dir)).readAll("test", { transform: { scale: "unit" } });
+ * // test.x: Float32Array of test.count × 6, test.dims = [count, 6], test.y: Int32Array
+ * assert.deepEqual([test.x.length, test.dims, test.y?.length], [30, [5, 6], 5]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

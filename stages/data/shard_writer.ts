@@ -13,12 +13,21 @@
  *
  * @example
  * ```ts
- * const manifest = await writeShards(ctx.outDir, {
- *   name: "toy", description: "…", source: { kind: "data.toy-2d", origin: "seeded generator" },
- *   license: "CC0-1.0", params: ctx.params,
+ * import assert from "node:assert/strict";
+ * import { openShards } from "./shard_reader.ts";
+ * import { writeShards } from "./shard_writer.ts";
+ *
+ * const outDir = await Deno.makeTempDir(); // a data stage writes into its ctx.outDir
+ * const points = Float32Array.of(0, 0, 1, 0, 0, 1);
+ * const manifest = await writeShards(outDir, {
+ *   name: "toy", description: "three points", source: { kind: "data.toy-2d", origin: "seeded generator" },
+ *   license: "CC0-1.0", params: { seed: 0 },
  *   features: { x: { dtype: "float32", shape: [2], description: "point" } }, input: "x",
- *   splits: { train: { count: 3, columns: { x: new Float32Array(6) }, definition: { method: "generated" } } },
+ *   splits: { train: { count: 3, columns: { x: points }, definition: { method: "generated" } } },
  * }, { recordsPerShard: 10_000 });
+ * assert.equal(manifest.splits.train?.shards[0]?.file, "train-00000-of-00001.arrow");
+ * assert.deepEqual((await (await openShards(outDir)).readAll("train")).x, points);
+ * await Deno.remove(outDir, { recursive: true });
  * ```
  *
  * @module

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { defineStage } from "../../engine/stage.ts";
-import type { FeaturesExport } from "../train/train.ts";
+import type { FeaturesExport } from "../train/export_info.ts";
 
 export const classifierGraph = defineStage({
   kind: "eval.classifier-graph",

@@ -11,13 +11,20 @@
  *
  * @example
  * ```ts
- * // real, generated: N×64 features (row-major) from the classifier's penultimate layer
- * const fid = classifierFid(realFeatures, generatedFeatures, 64);
+ * import assert from "node:assert/strict";
+ * import { classifierFid } from "./frechet.ts";
+ *
+ * // real, generated: N×64 features (row-major) from the classifier's penultimate layer; here N×2
+ * const realFeatures = Float64Array.of(0, 0, 1, 0, 0, 1, 1, 1);
+ * const generatedFeatures = realFeatures.map((v, i) => (i % 2 === 0 ? v + 3 : v)); // moved by 3 along x
+ * const fid = classifierFid(realFeatures, generatedFeatures, 2);
+ * assert.ok(Math.abs(fid - 9) < 1e-9); // ‖μ₁ − μ₂‖² = 9; the covariances are equal
+ * assert.ok(Math.abs(classifierFid(realFeatures, realFeatures, 2)) < 1e-9);
  * ```
  *
  * @module
  */
-import { symmetricEigen } from "./_sym_eigen.ts";
+import { symmetricEigen } from "../../numerics/sym_eigen.ts";
 
 /** Mean and covariance of a set of feature vectors. */
 export interface GaussianStats {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { requireInstalled } from "../../tests/_require.ts";
 import { classifierFid, featureStats, frechetDistance, sqrtmPsd } from "./frechet.ts";
 import { matmul, maxAbsDiff, randomRotation, randomSpd, seededRandom, transpose } from "./_test_random.ts";
 
@@ -118,10 +119,10 @@ Deno.test("classifierFid() of Gaussian samples approaches the analytic distance"
   close(classifierFid(real, real, dim), 0, 1e-9, "FID(real, real)");
 });
 
-/** True when a Python with scipy is on PATH; the cross-check below is a dev-time extra (CI has no scipy). */
+/** True when Debian's Python has SciPy (python3-scipy, which `deno task test` installs). */
 async function hasScipy(): Promise<boolean> {
   try {
-    const { success } = await new Deno.Command("python3", {
+    const { success } = await new Deno.Command("/usr/bin/python3", {
       args: ["-c", "import scipy.linalg"],
       stdout: "null",
       stderr: "null",
@@ -151,8 +152,8 @@ print(json.dumps(float(diff.dot(diff) + np.trace(s1) + np.trace(s2) - 2 * np.tra
 
 Deno.test({
   name: "classifierFid() agrees with the pytorch-fid recipe (scipy.linalg.sqrtm of Σ₁Σ₂)",
-  ignore: !(await hasScipy()),
   async fn() {
+    requireInstalled(await hasScipy(), "python3-scipy", "SciPy");
     const dim = 16, n = 300;
     const rng = seededRandom(2024);
     const mix = randomSpd(dim, 2025);
@@ -170,7 +171,11 @@ Deno.test({
       return out;
     };
     const a = draw(0, 1), b = draw(0.3, 1.4);
-    const child = new Deno.Command("python3", { args: ["-c", SCIPY_FID], stdin: "piped", stdout: "piped" })
+    const child = new Deno.Command("/usr/bin/python3", {
+      args: ["-c", SCIPY_FID],
+      stdin: "piped",
+      stdout: "piped",
+    })
       .spawn();
     const writer = child.stdin.getWriter();
     await writer.write(new TextEncoder().encode(JSON.stringify({ dim, a: [...a], b: [...b] })));

@@ -76,7 +76,7 @@ export const generatorEval = defineStage({
     const { decodeSafetensors, tensorsToState } = await import("../../models/onnx/safetensors.ts");
     const { openShards } = await import("../data/shard_reader.ts");
     const { mixSeed, Rng } = await import("../data/random.ts");
-    const { readExport } = await import("../train/train.ts");
+    const { readExport } = await import("../train/export_info.ts");
     const { fillNoise } = await import("../train/noise.ts");
     const { writeMetricsParquet } = await import("../train/metrics_file.ts");
     const { classifierFid } = await import("./frechet.ts");
@@ -107,7 +107,11 @@ export const generatorEval = defineStage({
     }
 
     // ---- the classifier ----
-    const classifierSession = await createSession(await Deno.readFile(`${ctx.inputs.classifier}/model.onnx`));
+    const threads = { intraOpNumThreads: ctx.threads };
+    const classifierSession = await createSession(
+      await Deno.readFile(`${ctx.inputs.classifier}/model.onnx`),
+      threads,
+    );
     const evalBatch = classifier.inputShape[0]!;
     const [lo, hi] = classifier.inputRange;
     /** Features and class probabilities of `n` images given in `range` (NCHW, flat). */
@@ -182,7 +186,10 @@ export const generatorEval = defineStage({
     const noise = scoresOf(real.features, await judge(noiseImages, [0, 1]));
 
     // ---- the generator at every snapshot ----
-    const samplerSession = await createSession(await Deno.readFile(`${ctx.inputs.trained}/export.onnx`));
+    const samplerSession = await createSession(
+      await Deno.readFile(`${ctx.inputs.trained}/export.onnx`),
+      threads,
+    );
     const genBatch = sampler.inputShape[0]!;
     const zSize = sampler.inputShape.reduce((a, b) => a * b, 1);
     /** `count` samples of the sampler fed `feeds` (its weights, or none for the baked model), same z every time. */
@@ -242,7 +249,7 @@ export const generatorEval = defineStage({
     }
 
     // ---- pictures from the standalone model ----
-    const model = await createSession(await Deno.readFile(`${ctx.inputs.trained}/model.onnx`));
+    const model = await createSession(await Deno.readFile(`${ctx.inputs.trained}/model.onnx`), threads);
     const shown = await generate(model, {}, Math.max(p.grid, p.nearest));
     const gridOptions = { channels: channels as 1 | 3, height, width, scale: 2, gutter: 2 };
     await Deno.writeFile(
@@ -292,6 +299,9 @@ export const generatorEval = defineStage({
       noise_fid: noise.fid,
       train_vs_test_fid: trainVsTest.fid,
       classifier_accuracy: testAccuracy,
+      classes: classifier.classes,
+      nearest_samples: evaluation.nearest.samples,
+      nearest_test: evaluation.nearest.testImages,
     });
     writeMetricsParquet(`${ctx.outDir}/eval_metrics.parquet`, rows);
     await Deno.writeTextFile(`${ctx.outDir}/eval.json`, JSON.stringify(evaluation, null, 1));

@@ -10,8 +10,16 @@
  *
  * @example
  * ```ts
- * const { index, distance } = nearestNeighbors(samples, trainImages, 784);
+ * import assert from "node:assert/strict";
+ * import { nearestNeighbors } from "./nearest.ts";
+ *
+ * const trainImages = Float32Array.of(0, 0, 0, 0,  1, 1, 0, 0,  0, 0, 1, 1); // three 2×2 images
+ * const samples = Float32Array.of(0, 0, 1, 1,  0.9, 1, 0, 0); // two generated ones
+ * const { index, distance } = nearestNeighbors(samples, trainImages, 4);
  * // index[i]: row of trainImages closest to sample i; distance[i]: its L2 distance
+ * assert.deepEqual(Array.from(index), [2, 1]);
+ * assert.equal(distance[0], 0); // sample 0 is a copy of training image 2
+ * assert.ok(Math.abs(distance[1]! - 0.1) < 1e-6);
  * ```
  *
  * @module

@@ -5,11 +5,21 @@
  *
  * @example
  * ```ts
- * // probs: N×10 softmax outputs of the pipeline's classifier on N generated images
- * const { score } = inceptionScore(probs, 10);            // 1 (one class or no confidence) .. 10
+ * import assert from "node:assert/strict";
+ * import { classCoverage, inceptionScore, predictedClasses } from "./scores.ts";
+ *
+ * // probs: N×10 softmax outputs of the pipeline's classifier on N generated images; here 20 confident
+ * // predictions spread evenly over the classes, and 20 of a generator that collapsed to class 0
+ * const probs = Float64Array.from({ length: 200 }, (_, i) => (Math.floor(i / 10) % 10 === i % 10 ? 1 : 0));
+ * const collapsed = probs.map((_, i) => (i % 10 === 0 ? 1 : 0));
+ * const { score } = inceptionScore(probs, 10); // 1 (one class or no confidence) .. 10
  * const coverage = classCoverage(predictedClasses(probs, 10), 10);
- * coverage.covered;        // classes predicted at least once
- * coverage.klFromUniform;  // 0 when every class is equally frequent, ln 10 when only one appears
+ * coverage.covered; // classes predicted at least once
+ * coverage.klFromUniform; // 0 when every class is equally frequent, ln 10 when only one appears
+ * assert.ok(Math.abs(score - 10) < 1e-9 && coverage.covered === 10 && coverage.klFromUniform === 0);
+ * const one = classCoverage(predictedClasses(collapsed, 10), 10);
+ * assert.ok(Math.abs(inceptionScore(collapsed, 10).score - 1) < 1e-9 && one.covered === 1);
+ * assert.ok(Math.abs(one.klFromUniform - Math.log(10)) < 1e-9);
  * ```
  *
  * @module

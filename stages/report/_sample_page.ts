@@ -76,6 +76,7 @@ function upstream(): UpstreamRecord[] {
     params,
     runtime,
     producedBy: { runId, startedAt, durationMs, host: "ci-runner-2" },
+    metrics: {},
   });
   return [
     record(

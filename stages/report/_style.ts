@@ -69,11 +69,13 @@ table { border-collapse: collapse; width: 100%; font-size: 0.92rem; font-variant
 caption { caption-side: top; text-align: left; color: var(--muted); font-size: 0.88rem; padding-bottom: 0.4rem; }
 th, td { padding: 0.45rem 0.75rem; text-align: left; vertical-align: top; border-bottom: 1px solid var(--line); }
 th:first-child, td:first-child { padding-left: 0.25rem; }
+/* Headers wrap (a long label must not push the table past its column); numbers below do not. */
 thead th {
   font-size: 0.78rem; font-weight: 600; letter-spacing: 0.04em; text-transform: uppercase; color: var(--muted);
-  border-bottom: 2px solid var(--line); white-space: nowrap;
+  border-bottom: 2px solid var(--line); vertical-align: bottom;
 }
-td.num, th.num { text-align: right; white-space: nowrap; }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
 tbody tr:hover { background: var(--surface); }
 figure { margin: 1.5rem 0; }
 figure.plot { overflow-x: auto; }
@@ -99,17 +101,26 @@ figcaption { color: var(--muted); font-size: 0.88rem; margin-top: 0.5rem; line-h
 .pill.failed { background: var(--bad-soft); color: var(--bad); }
 .pill.cached { background: var(--accent-soft); color: var(--accent); }
 .params { display: flex; flex-wrap: wrap; gap: 0.25rem 0.35rem; }
-.params code { white-space: nowrap; }
+.params code { white-space: nowrap; max-width: 12rem; overflow: hidden; text-overflow: ellipsis; }
 details summary { cursor: pointer; color: var(--muted); font-size: 0.85rem; }
 details[open] summary { margin-bottom: 0.3rem; }
 details ul { margin: 0.2rem 0; padding-left: 1.1rem; font-size: 0.82rem; }
 .stage-name { font-weight: 600; }
 .headline-value { font-size: 1.1rem; font-weight: 650; }
 td.digests { white-space: nowrap; font-size: 0.85rem; }
+/* The runtime line under the digests is long: it wraps, the digests do not. */
+td.digests .small { white-space: normal; min-width: 16rem; }
 .stage-kind { display: block; color: var(--muted); font-family: var(--mono); font-size: 0.78rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; margin: 0.75rem 0; font-size: 0.92rem; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; }
+table.claims td.value, table.claims th.value { text-align: right; }
+table.claims td.value .figure { font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.claims td.claim-text { min-width: 12rem; }
+table.claims td.value { min-width: 6.5rem; }
+table.claims td.check { min-width: 8rem; }
+table.claims td:first-child { width: 1%; white-space: nowrap; }
+.claims-tally { margin: 0.5rem 0; }
 .delta-better { color: var(--ok); }
 .delta-worse { color: var(--bad); }
 footer { margin-top: 3.5rem; padding-top: 1rem; border-top: 1px solid var(--line); color: var(--faint); font-size: 0.82rem; }

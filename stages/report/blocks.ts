@@ -1,16 +1,26 @@
 /**
  * The building blocks of a report section: prose, tables of rows, figures from SVG charts, images from
  * PNG bytes (inlined as data: URIs), side-by-side rows and call-outs. Each returns `SafeHtml` to pass in
- * a section's `body` (see page.ts) or to compose with `markup```.
+ * a section's `body` (see page.ts) or to compose with the `markup` tag (markup.ts).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { figure, image, prose, table } from "./blocks.ts";
+ * import { imageGridPng } from "./png.ts";
+ * import { linePlot } from "./svg_plot.ts";
+ *
+ * const series = [{ name: "loss_d", x: [0, 1000, 2000], y: [1.2, 0.3, 0.25] }];
+ * const rows = [{ step: 1000, fid: 31.234 }, { step: 2000, fid: 12.71 }];
+ * const samples = new Float32Array(64 * 28 * 28); // 64 generated 28×28 images, NCHW
+ * const gridOptions = { channels: 1, height: 28, width: 28, range: [-1, 1] } as const;
  * const body = [
  *   prose("The critic loss settles after about 1k steps."),
  *   figure(linePlot(series, { title: "Losses" }), { caption: "Losses per step." }),
  *   table(rows, { columns: ["step", { key: "fid", label: "classifier-FID", digits: 2 }] }),
  *   image(await imageGridPng(samples, gridOptions), { alt: "64 samples", caption: "Samples at the last step." }),
  * ];
+ * assert.ok(String(body[2]).includes("<td class=\"num\">31.23</td>"));
  * ```
  *
  * @module

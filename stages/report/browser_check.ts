@@ -9,8 +9,22 @@
  *
  * @example
  * ```ts
- * const seen = await browserCheck("reports/wgan-div/index.html", { screenshotPath: "/tmp/wgan-div.png" });
+ * import assert from "node:assert/strict";
+ * import { figure } from "./blocks.ts";
+ * import { browserCheck } from "./browser_check.ts";
+ * import { renderPage } from "./page.ts";
+ * import { linePlot } from "./svg_plot.ts";
+ *
+ * const dir = await Deno.makeTempDir(); // a tiny report stands in for reports/wgan-div/index.html
+ * const losses = [{ name: "loss", x: [0, 1, 2], y: [1, 0.5, 0.2] }];
+ * await Deno.writeTextFile(`${dir}/index.html`, renderPage({
+ *   title: "Tiny report", article: { title: "An article", url: "https://example.org" }, summary: "One plot.",
+ *   sections: [{ title: "Training", body: figure(linePlot(losses, { title: "Losses" })) }],
+ * }));
+ * const seen = await browserCheck(`${dir}/index.html`, { screenshotPath: `${dir}/page.png` });
  * if (seen.consoleErrors.length > 0 || seen.plots.some((p) => !p.rendered)) throw new Error("Broken report");
+ * assert.deepEqual(seen.plots.map((p) => p.label), ["Losses"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
@@ -67,6 +81,11 @@ export interface BrowserCheckResult {
   failedRequests: string[];
   /** True when the page is wider than the viewport (a horizontal scroll bar). */
   overflowsHorizontally: boolean;
+  /**
+   * Tables wider than the column they sit in (cut, or scrolling sideways), by caption or first
+   * header cell, with both widths in CSS px.
+   */
+  cutTables: { table: string; width: number; room: number }[];
   /** Text of the h1 and h2 headings, in order. */
   headings: string[];
 }
@@ -223,6 +242,7 @@ async function inspect(
     failedRequests,
     overflowsHorizontally: facts.scrollWidth > options.viewport.width,
     headings: facts.headings,
+    cutTables: facts.cutTables,
   };
 }
 
@@ -233,6 +253,7 @@ interface PageFacts {
   headings: string[];
   scrollWidth: number;
   scrollHeight: number;
+  cutTables: { table: string; width: number; room: number }[];
 }
 
 /** Runs in the page. Marks are shapes outside axes, grids and our title/legend group. */
@@ -259,7 +280,13 @@ const PAGE_FACTS = `(async () => {
   }));
   const headings = [...document.querySelectorAll("h1, h2")].map((h) => h.textContent.trim());
   const root = document.documentElement;
-  return { title: document.title, plots, images, headings, scrollWidth: root.scrollWidth, scrollHeight: root.scrollHeight };
+  const column = document.querySelector("main") || document.body;
+  const cutTables = [...document.querySelectorAll("table")].map((t) => {
+    const label = (t.querySelector("caption") || t.querySelector("th") || t).textContent.trim().slice(0, 60);
+    const room = Math.min(t.parentElement.clientWidth, column.clientWidth);
+    return { table: label, width: t.scrollWidth, room };
+  }).filter((t) => t.width > t.room + 1);
+  return { title: document.title, plots, images, headings, scrollWidth: root.scrollWidth, scrollHeight: root.scrollHeight, cutTables };
 })()`;
 
 function shorten(url: string): string {

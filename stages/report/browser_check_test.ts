@@ -1,40 +1,55 @@
 import assert from "node:assert/strict";
+import { requireInstalled } from "../../tests/_require.ts";
 import { browserCheck, DEFAULT_CHROMIUM } from "./browser_check.ts";
 import { buildSamplePage } from "./_sample_page.ts";
 
 const hasChromium = await Deno.stat(DEFAULT_CHROMIUM).then(() => true, () => false);
-if (!hasChromium) {
-  console.warn(
-    `browser_check_test.ts: no Chromium at ${DEFAULT_CHROMIUM}, skipping the browser tests (apt-get install chromium)`,
-  );
-}
 
 /** Temp profile folders of ours that exist now, and processes still using one. */
-async function leftovers(): Promise<{ dirs: string[]; processes: string[] }> {
-  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+/**
+ * The Chromium profile folders and processes under `tmp`. Each test gives browserCheck a TMPDIR of its
+ * own, so that other runs on the machine (other tests, other checkouts) do not count.
+ */
+async function leftovers(tmp: string): Promise<{ dirs: string[]; processes: string[] }> {
   const dirs: string[] = [];
   for await (const e of Deno.readDir(tmp)) if (e.name.startsWith("browser-check-")) dirs.push(e.name);
   const processes: string[] = [];
   for await (const e of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     const cmdline = await Deno.readTextFile(`/proc/${e.name}/cmdline`).catch(() => "");
-    if (cmdline.includes("--user-data-dir=") && cmdline.includes("browser-check-")) processes.push(e.name);
+    if (cmdline.includes(`--user-data-dir=${tmp}/browser-check-`)) processes.push(e.name);
   }
   return { dirs: dirs.sort(), processes };
 }
 
+/** Runs `body` with TMPDIR set to a fresh folder (browserCheck's profiles go there), then restores it. */
+async function withOwnTmp<T>(body: (tmp: string) => Promise<T>): Promise<T> {
+  const tmp = await Deno.makeTempDir({ prefix: "browser-check-test-" });
+  const old = Deno.env.get("TMPDIR");
+  Deno.env.set("TMPDIR", tmp);
+  try {
+    return await body(tmp);
+  } finally {
+    if (old === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", old);
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
 Deno.test({
   name: "browserCheck() sees the sample report's plots, images, tables and no errors in Chromium",
-  ignore: !hasChromium,
   async fn() {
+    requireInstalled(hasChromium, "chromium", "Chromium");
     const dir = await Deno.makeTempDir({ prefix: "report-sample-" });
     try {
       const path = `${dir}/index.html`;
       await Deno.writeTextFile(path, await buildSamplePage());
-      const before = await leftovers();
-      const seen = await browserCheck(path, {
-        screenshotPath: `${dir}/page.png`,
-        viewport: { width: 1000, height: 800 },
+      const { seen, left } = await withOwnTmp(async (tmp) => {
+        const seen = await browserCheck(path, {
+          screenshotPath: `${dir}/page.png`,
+          viewport: { width: 1000, height: 800 },
+        });
+        return { seen, left: await leftovers(tmp) };
       });
       assert.equal(seen.title, "WGAN-div on MNIST");
       assert.deepEqual(seen.plots.map((p) => p.label), [
@@ -67,7 +82,11 @@ Deno.test({
       const shot = await Deno.readFile(`${dir}/page.png`);
       assert.deepEqual([...shot.subarray(1, 4)], [80, 78, 71]); // "PNG"
       assert.equal(new DataView(shot.buffer).getUint32(16), 1000);
-      assert.deepEqual(await leftovers(), before, "Chromium processes or profile folders were left behind");
+      assert.deepEqual(
+        left,
+        { dirs: [], processes: [] },
+        "Chromium processes or profile folders were left behind",
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -76,8 +95,8 @@ Deno.test({
 
 Deno.test({
   name: "browserCheck() reports console errors, exceptions, broken images, failed loads and empty charts",
-  ignore: !hasChromium,
   async fn() {
+    requireInstalled(hasChromium, "chromium", "Chromium");
     const dir = await Deno.makeTempDir({ prefix: "report-broken-" });
     try {
       const path = `${dir}/broken page.html`;

@@ -4,11 +4,15 @@
  *
  * @example
  * ```ts
- * renderComparison({
+ * import assert from "node:assert/strict";
+ * import { renderComparison } from "./comparison.ts";
+ *
+ * const html = renderComparison({
  *   rows: [{ quantity: "FID, best (k=2, p=6)", ours: 31.2, reference: 45.0, digits: 1, lowerIsBetter: true,
  *            note: "classifier-FID on MNIST vs Inception FID on CelebA-HQ: not the same scale" }],
  *   note: "We train 2k steps on MNIST at 28×28 on a CPU; the article trains 20k on CelebA-HQ 128².",
  * });
+ * assert.ok(String(html).includes('<td class="num">31.2</td><td class="num">45.0</td>'));
  * ```
  *
  * @module

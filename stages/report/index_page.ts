@@ -4,41 +4,33 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderIndex } from "./index_page.ts";
+ *
+ * const article = { title: "WGAN-div：一个默默无闻的WGAN填坑者", url: "https://kexue.fm/archives/6139" };
+ * const other = { title: "GAN-QP", url: "https://kexue.fm/archives/6163" };
  * const page = renderIndex([
  *   { name: "wgan-div", description: "WGAN-div on MNIST", article, status: "ok",
  *     headline: { label: "classifier-FID", value: 12.7, digits: 1 }, endedAt: "2025-11-22T00:45:37Z" },
  *   { name: "gan-qp", description: "GAN-QP on MNIST", article: other, status: "never run" },
  * ]);
- * await Deno.writeTextFile("reports/index.html", page);
+ * assert.ok(page.includes('href="wgan-div/index.html"') && page.includes("12.7"));
+ * const reports = await Deno.makeTempDir(); // the engine writes reports/index.html
+ * await Deno.writeTextFile(`${reports}/index.html`, page);
+ * await Deno.remove(reports, { recursive: true });
  * ```
  *
  * @module
  */
-import type { Article } from "../../engine/pipeline.ts";
+import type { IndexEntry } from "../../engine/publish.ts";
 import { formatNumber, formatTimestamp } from "./_format.ts";
 import { markup, raw, type SafeHtml } from "./markup.ts";
 import { documentHtml } from "./page.ts";
 
 /** Status of a pipeline's last run. */
-export type RunStatus = "ok" | "failed" | "never run";
+export type RunStatus = IndexEntry["status"];
 
-/** One pipeline on the index. */
-export interface IndexEntry {
-  /** The pipeline's CLI name, e.g. "wgan-div". */
-  name: string;
-  /** Its report page, relative to the index; default `<name>/index.html`, and no link when never run. */
-  href?: string;
-  /** One line: what it reproduces. */
-  description: string;
-  article: Article;
-  status: RunStatus;
-  /** Why the last run failed, one line; shown under the status. */
-  error?: string;
-  /** The pipeline's headline metric from its last successful run. */
-  headline?: { label: string; value: number | null; digits?: number; unit?: string };
-  /** When the last run ended (ISO time). */
-  endedAt?: string;
-}
+export type { IndexEntry };
 
 /** Options of `renderIndex`. */
 export interface IndexOptions {
@@ -70,13 +62,14 @@ export function renderIndex(entries: readonly IndexEntry[], options: IndexOption
 <td class="small"><a href="${e.article.url}">${e.article.title}</a>${date}</td>
 <td>${statusPill(e.status)}${error}</td>
 <td class="num">${headline(e.headline)}</td>
+<td class="small">${claimsCell(e.claims)}</td>
 <td class="small">${ended}</td>
 </tr>`;
   });
   const intro = options.intro ? markup`<p>${options.intro}</p>` : "";
   const list = entries.length === 0
     ? markup`<p class="muted">No pipelines yet.</p>`
-    : markup`<div class="table-wrap"><table class="index"><thead><tr><th scope="col">Pipeline</th><th scope="col">Article</th><th scope="col">Last run</th><th scope="col" class="num">Headline</th><th scope="col">Ended</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+    : markup`<div class="table-wrap"><table class="index"><thead><tr><th scope="col">Pipeline</th><th scope="col">Article</th><th scope="col">Last run</th><th scope="col" class="num">Headline</th><th scope="col">Claims</th><th scope="col">Ended</th></tr></thead><tbody>${rows}</tbody></table></div>`;
   return documentHtml(
     title,
     markup`<main>
@@ -95,6 +88,13 @@ ${list}
 function statusPill(status: RunStatus): SafeHtml {
   const kind = status === "ok" ? "ok" : status === "failed" ? "failed" : "never";
   return markup`<span class="pill ${raw(kind)}">${status}</span>`;
+}
+
+function claimsCell(t: IndexEntry["claims"]): SafeHtml {
+  if (!t || t.total === 0) return markup`<span class="muted">—</span>`;
+  const kind = t.reproduced === t.total - t.notComparable ? "ok" : "failed";
+  const extra = t.notComparable ? markup`<div class="muted">${t.notComparable} not comparable</div>` : "";
+  return markup`<span class="pill ${raw(kind)}">${t.reproduced} of ${t.total}</span> reproduced${extra}`;
 }
 
 function headline(h: IndexEntry["headline"]): SafeHtml {

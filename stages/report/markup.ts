@@ -9,9 +9,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { markup } from "./markup.ts";
+ *
  * const name = "<script>";
  * const page = markup`<p>Hello ${name}</p>${[1, 2].map((i) => markup`<b>${i}</b>`)}`;
- * String(page); // "<p>Hello &lt;script&gt;</p><b>1</b><b>2</b>"
+ * assert.equal(String(page), "<p>Hello &lt;script&gt;</p><b>1</b><b>2</b>");
  * ```
  *
  * @module

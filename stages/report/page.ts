@@ -8,21 +8,32 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { figure } from "./blocks.ts";
+ * import { renderPage } from "./page.ts";
+ * import { linePlot } from "./svg_plot.ts";
+ *
+ * const series = [{ name: "loss_d", x: [0, 1000, 2000], y: [1.2, 0.3, 0.25] }];
  * const page = renderPage({
  *   title: "WGAN-div on MNIST",
  *   article: { title: "WGAN-div：一个默默无闻的WGAN填坑者", url: "https://kexue.fm/archives/6139", date: "2018-11-07" },
  *   summary: "A gradient penalty with k = 2, p = 6 trains a GAN without a Lipschitz constraint.",
  *   highlights: [{ label: "classifier-FID", value: 12.3, digits: 1 }],
  *   sections: [{ title: "Training", body: [figure(linePlot(series, { title: "Losses" }))] }],
- *   comparison: { rows: [...], note: "..." },
- *   provenance: { upstream: ctx.upstream, device: "CPU" },
+ *   comparison: { rows: [{ quantity: "classifier-FID", ours: 12.3, reference: null }], note: "MNIST, not CelebA." },
+ *   provenance: { upstream: [], device: "CPU" }, // a report stage passes ctx.upstream
  * });
- * await Deno.writeTextFile(`${ctx.outDir}/index.html`, page);
+ * assert.ok(page.startsWith("<!doctype html>") && page.includes('<section id="comparison">'));
+ * const outDir = await Deno.makeTempDir(); // a report stage writes into its ctx.outDir
+ * await Deno.writeTextFile(`${outDir}/index.html`, page);
+ * await Deno.remove(outDir, { recursive: true });
  * ```
  *
  * @module
  */
+import type { ClaimVerdict } from "../../engine/claims.ts";
 import type { Article } from "../../engine/pipeline.ts";
+import { renderClaims } from "./claims_table.ts";
 import { formatNumber, formatTimestamp } from "./_format.ts";
 import { REPORT_CSS } from "./_style.ts";
 import { type Comparison, renderComparison } from "./comparison.ts";
@@ -56,6 +67,8 @@ export interface PageSpec {
   article: Article;
   /** What the article claims and what this run shows, in a sentence or two. */
   summary: string | SafeHtml;
+  /** The verdicts of the pipeline's claims (`ctx.claims`): the table right after the summary. */
+  claims?: readonly ClaimVerdict[];
   highlights?: readonly Highlight[];
   sections?: readonly Section[];
   comparison?: Comparison;
@@ -67,7 +80,7 @@ export interface PageSpec {
 /** Renders the whole page as an HTML document. */
 export function renderPage(spec: PageSpec): string {
   if (!spec.title.trim()) throw new Error("Cannot render a report page without a title");
-  const used = new Set(["comparison", "what-was-run"]);
+  const used = new Set(["claims", "comparison", "what-was-run"]);
   const sections = (spec.sections ?? []).map((s, i) => {
     const base = s.id ?? slug(s.title, i);
     let id = base;
@@ -76,7 +89,10 @@ export function renderPage(spec: PageSpec): string {
     used.add(id);
     return { ...s, id };
   });
-  const toc: { id: string; title: string }[] = sections.map(({ id, title }) => ({ id, title }));
+  const toc: { id: string; title: string }[] = [
+    ...(spec.claims ? [{ id: "claims", title: "Claims" }] : []),
+    ...sections.map(({ id, title }) => ({ id, title })),
+  ];
   if (spec.comparison) toc.push({ id: "comparison", title: "Comparison with the article" });
   if (spec.provenance) toc.push({ id: "what-was-run", title: "What was run" });
 
@@ -101,6 +117,9 @@ export function renderPage(spec: PageSpec): string {
       paragraphs(spec.summary)
     }</section>`,
   ];
+  if (spec.claims) {
+    parts.push(markup`<section id="claims">\n<h2>Claims</h2>\n${renderClaims(spec.claims)}\n</section>`);
+  }
   if (spec.highlights && spec.highlights.length > 0) parts.push(highlights(spec.highlights));
   if (nav) parts.push(nav);
   for (const s of sections) {

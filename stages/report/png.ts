@@ -8,8 +8,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { imageGridPng, pngSize } from "./png.ts";
+ *
+ * const samples = Float32Array.from({ length: 4 * 28 * 28 }, (_, i) => Math.sin(i)); // 4 images, NCHW, in [-1, 1]
  * const png = await imageGridPng(samples, { channels: 1, height: 28, width: 28, range: [-1, 1], scale: 2 });
- * await Deno.writeFile("samples.png", png);
+ * assert.deepEqual(pngSize(png), { width: 2 * 56 + 3 * 2, height: 2 * 56 + 3 * 2 }); // 2 × 2 cells, 2 px gutters
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/samples.png`, png);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

@@ -6,7 +6,18 @@
  *
  * @example
  * ```ts
- * renderProvenance({ upstream: ctx.upstream, device: "CPU (2 cores)", runId, command: "deno task run wgan-div" });
+ * import assert from "node:assert/strict";
+ * import type { UpstreamRecord } from "../../engine/stage.ts";
+ * import { renderProvenance } from "./provenance.ts";
+ *
+ * const runId = "20251122-004537-1a2b";
+ * const upstream: UpstreamRecord[] = [{ // ctx.upstream of the report stage: here one stage of this run
+ *   stage: "train", kind: "train.gan", key: "a".repeat(64), object: "b".repeat(64), codeDigest: "c".repeat(64),
+ *   codeFiles: ["stages/train/train.ts"], params: { steps: 2000 }, runtime: { deno: "2.9.6" },
+ *   producedBy: { runId, startedAt: "2025-11-22T00:44:36Z", durationMs: 61_000, host: "box" }, metrics: {},
+ * }];
+ * const html = renderProvenance({ upstream, device: "CPU (2 cores)", runId, command: "deno task run wgan-div" });
+ * assert.ok(String(html).includes("1 ran in this run, 0 cached"));
  * ```
  *
  * @module
@@ -90,7 +101,12 @@ function runtimeText(runtime: Readonly<Record<string, string>>): string {
 function paramsCell(params: unknown): SafeHtml | string {
   const entries = flatten(params, "");
   if (entries.length === 0) return markup`<span class="muted">—</span>`;
-  const chips = markup`<div class="params">${entries.map(([k, v]) => markup`<code>${k}=${v}</code>`)}</div>`;
+  // A long value (a report's prose, a list) is cut in the chip and kept whole in its tooltip.
+  const chip = ([k, v]: [string, string]) =>
+    v.length > 40
+      ? markup`<code title="${v}">${k}=${v.slice(0, 39)}…</code>`
+      : markup`<code>${k}=${v}</code>`;
+  const chips = markup`<div class="params">${entries.map(chip)}</div>`;
   if (entries.length <= 6) return chips;
   return markup`<details><summary>${entries.length} params</summary>${chips}</details>`;
 }

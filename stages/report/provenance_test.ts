@@ -13,6 +13,7 @@ function record(stage: string, runId: string, extra: Partial<UpstreamRecord> = {
     params: { lr: 0.0002, optimizer: { name: "adam", beta1: 0.5 }, tags: ["a", "b"] },
     runtime: { deno: "2.9.6", "onnxruntime-node": "1.29.0" },
     producedBy: { runId, startedAt: "2025-11-22T00:41:12Z", durationMs: 1500, host: "box" },
+    metrics: {},
     ...extra,
   };
 }

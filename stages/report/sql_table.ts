@@ -5,10 +5,22 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeMetricsParquet } from "../train/metrics_file.ts";
+ * import { sqlTable } from "./sql_table.ts";
+ *
+ * const train = await Deno.makeTempDir(); // stands for ctx.inputs.train, where training wrote its metrics
+ * writeMetricsParquet(`${train}/metrics.parquet`, [
+ *   { step: 0, name: "loss_d", value: 1.5 },
+ *   { step: 0, name: "lr", value: 2e-4 },
+ *   { step: 100, name: "loss_g", value: 0.25 },
+ * ]);
  * const rows = await sqlTable(
  *   "SELECT step, name, value FROM metrics WHERE name IN ('loss_d', 'loss_g') ORDER BY step",
- *   { tables: { metrics: `${ctx.inputs.train}/metrics.parquet` } },
+ *   { tables: { metrics: `${train}/metrics.parquet` } },
  * );
+ * assert.deepEqual(rows, [{ step: 0, name: "loss_d", value: 1.5 }, { step: 100, name: "loss_g", value: 0.25 }]);
+ * await Deno.remove(train, { recursive: true });
  * ```
  *
  * @module

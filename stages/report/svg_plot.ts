@@ -10,10 +10,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { linePlot, seriesFromRows } from "./svg_plot.ts";
+ *
  * const rows = [{ step: 0, name: "loss_d", value: 1.2 }, { step: 100, name: "loss_d", value: 0.4 }];
  * const svg = linePlot(seriesFromRows(rows, { x: "step", y: "value", by: "name" }), {
  *   title: "Critic loss", xLabel: "step", yLabel: "loss", smooth: 20,
  * });
+ * assert.ok(svg.startsWith("<svg") && svg.includes("Critic loss"));
  * ```
  *
  * @module
@@ -46,6 +50,10 @@ export interface PlotFrame {
 export interface LinePlotOptions extends PlotFrame {
   /** Log-scaled y axis; points with y ≤ 0 are dropped (and counted in a note under the title). */
   logY?: boolean;
+  /** Log-scaled x axis; points with x ≤ 0 are dropped (and counted). */
+  logX?: boolean;
+  /** A dot at every point as well as the line: for a few measured points, e.g. error against size. */
+  dots?: boolean;
   /** Trailing moving-average window in points (1 = none). The raw series is drawn faintly behind. */
   smooth?: number;
   /** Draw the raw series behind the smoothed one; default true when smoothing. */
@@ -166,11 +174,20 @@ export function linePlot(series: readonly Series[], options: LinePlotOptions = {
   let dropped = 0;
   let nonFinite = 0;
   let lo = Infinity, hi = -Infinity;
+  let xlo = Infinity, xhi = -Infinity;
+  for (const s of series) {
+    for (let i = 0; i < s.x.length; i++) {
+      if (s.x[i]! > 0 && Number.isFinite(s.x[i]!)) {
+        (xlo = Math.min(xlo, s.x[i]!), xhi = Math.max(xhi, s.x[i]!));
+      }
+    }
+  }
   const points = (x: ArrayLike<number>, y: ArrayLike<number>) => {
     const out: Point[] = [];
     for (let i = 0; i < x.length; i++) {
       const yi = y[i]!;
       if (!Number.isFinite(x[i]!) || !Number.isFinite(yi) || (options.logY && yi <= 0)) continue;
+      if (options.logX && x[i]! <= 0) continue;
       out.push({ x: x[i]!, y: yi });
       if (yi < lo) lo = yi;
       if (yi > hi) hi = yi;
@@ -185,7 +202,7 @@ export function linePlot(series: readonly Series[], options: LinePlotOptions = {
     }
     for (let j = 0; j < s.y.length; j++) {
       if (!Number.isFinite(s.y[j]!)) nonFinite++;
-      else if (options.logY && s.y[j]! <= 0) dropped++;
+      else if ((options.logY && s.y[j]! <= 0) || (options.logX && s.x[j]! <= 0)) dropped++;
     }
     if (smooth > 1 && showRaw) {
       marks.push(
@@ -200,10 +217,17 @@ export function linePlot(series: readonly Series[], options: LinePlotOptions = {
     }
     const y = smooth > 1 ? movingAverage(s.y, smooth) : s.y;
     marks.push(Plot.line(points(s.x, y), { x: "x", y: "y", stroke: color(i), strokeWidth: 1.75 }));
+    if (options.dots) marks.push(Plot.dot(points(s.x, y), { x: "x", y: "y", fill: color(i), r: 2.5 }));
   });
   const notes = [options.subtitle];
   if (smooth > 1) notes.push(`moving average over ${smooth} points${showRaw ? ", raw values faint" : ""}`);
   if (dropped > 0) notes.push(`${dropped} value${dropped === 1 ? "" : "s"} ≤ 0 not shown on the log scale`);
+  const x: RenderSpec["x"] = { domain: options.xDomain };
+  if (options.logX) {
+    const [dlo, dhi] = options.xDomain ?? (xlo <= xhi ? [xlo, xhi] : [0.1, 1]);
+    const axis = logAxis(dlo, dhi);
+    Object.assign(x, { type: "log", ticks: axis.ticks, domain: options.xDomain ?? axis.domain });
+  }
   if (nonFinite > 0) notes.push(`${nonFinite} non-finite value${nonFinite === 1 ? "" : "s"} not shown`);
   const y: RenderSpec["y"] = { type: "linear", domain: options.yDomain, grid: true };
   if (options.logY) {
@@ -217,7 +241,7 @@ export function linePlot(series: readonly Series[], options: LinePlotOptions = {
     legend: series.length > 1
       ? series.map((s, i) => ({ label: s.name, kind: "line" as const, color: color(i) }))
       : [],
-    x: { domain: options.xDomain },
+    x,
     y,
   });
 }
@@ -445,7 +469,12 @@ interface LegendEntry {
 interface RenderSpec extends PlotFrame {
   subtitle: string;
   legend: LegendEntry[];
-  x: { domain?: readonly [number, number] | undefined; grid?: boolean };
+  x: {
+    type?: "linear" | "log";
+    domain?: readonly [number, number] | undefined;
+    grid?: boolean;
+    ticks?: readonly number[];
+  };
   y: {
     type: "linear" | "log";
     domain?: readonly [number, number] | undefined;
@@ -489,7 +518,7 @@ function render(marks: Plot.Markish[], spec: RenderSpec): string {
     // Plot sizes its default 40 px for 10 px text; ours is 12 px, so labels like "0.035" need more room.
     marginLeft: 56,
     marginBottom: 40,
-    x: scale(spec.xLabel, spec.x),
+    x: { ...scale(spec.xLabel, spec.x), ...(spec.x.type ? { type: spec.x.type } : {}) },
     y: { ...scale(spec.yLabel, spec.y), type: spec.y.type },
     marks,
   };

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import type { MetricRow } from "./checkpoint.ts";
 
@@ -19,4 +20,13 @@ export function writeMetricsParquet(path: string, rows: readonly MetricRow[]): v
     } as Parameters<typeof parquetWriteBuffer>[0],
   );
   Deno.writeFileSync(path, new Uint8Array(buffer));
+}
+
+/** The rows of a metrics file written by `writeMetricsParquet`, in file order. */
+export async function readMetricsParquet(path: string): Promise<MetricRow[]> {
+  const bytes = await Deno.readFile(path);
+  const rows = await parquetReadObjects({
+    file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  });
+  return rows.map((r) => ({ step: Number(r.step), name: String(r.name), value: Number(r.value) }));
 }

@@ -14,7 +14,7 @@
  * - Snapshots of the exported model's weights every `snapshotEvery` steps (step 0 included), for
  *   evaluation over the course of training.
  * - Export: when the graph stage wrote export.onnx (a model whose weights are inputs) and export.json
- *   ({@link ExportInfo}: a sampler or a feature extractor), the trained weights are baked into
+ *   (export_info.ts: a sampler or a feature extractor), the trained weights are baked into
  *   model.onnx, a standalone model any ONNX runtime can load.
  *
  * Output: final.safetensors (all parameters), metrics.parquet, snapshots/step-NNNNNN.safetensors,
@@ -26,6 +26,7 @@ import { z } from "zod";
 import { defineStage } from "../../engine/stage.ts";
 import { transformSchema } from "../data/transforms.ts";
 import { loadCheckpoint, type LoopState, type MetricRow, saveCheckpoint } from "./checkpoint.ts";
+import { readExport } from "./export_info.ts";
 import { fillNoise } from "./noise.ts";
 
 const every = z.number().int().min(0);
@@ -43,7 +44,7 @@ export const trainParams = z.object({
   /** How images are turned into the graph's input (see stages/data/transforms.ts). */
   transform: transformSchema.default({ scale: "symmetric", layout: "nchw" }),
   device: z.enum(["cpu", "cuda"]).default("cpu"),
-  /** onnxruntime's intra-op threads (default: one per core). */
+  /** onnxruntime's intra-op threads (default: the stage's share of the cores, StageContext.threads). */
   threads: z.number().int().min(1).optional(),
   /**
    * Steps per onnxruntime call: K > 1 runs K steps fused in one Scan call (the same arithmetic as K single
@@ -82,45 +83,65 @@ export function autoFuse(p: Pick<TrainParams, "logEvery" | "checkpointEvery" | "
   return 1;
 }
 
-/**
- * What a graph stage may write beside the train step (export.json, with export.onnx: the model to
- * publish, its weights as graph inputs). The training stage bakes the trained weights into it.
- */
-export type ExportInfo = SamplerExport | FeaturesExport;
+/** Beside final.safetensors: the carried state that is not parameters. */
+const OPTIMIZER_FILE = "optimizer.safetensors";
+/** Beside the state: the step it is at and where the data iterator stands. */
+const RESUME_FILE = "resume.json";
 
-/** A generator: noise in, samples out. */
-export interface SamplerExport {
-  role: "sampler";
-  /** Noise input name and shape, e.g. "z", [64, 100]. */
-  input: string;
-  inputShape: number[];
-  noise: "normal" | "uniform";
-  output: string;
-  /** Shape of one sample, e.g. [1, 28, 28], and the range of its values. */
-  sampleShape: number[];
-  range: [number, number];
-  /** Prefix of the parameter names the model takes as inputs, e.g. "generator/". */
-  paramPrefix: string;
-  /**
-   * Take the weights from carried state named `<weightsFrom><param name>` instead of the parameters
-   * themselves, e.g. "ema/" for an exponential moving average kept by the train step.
-   */
-  weightsFrom?: string;
+interface ResumePoint {
+  step: number;
+  data: LoopState["data"];
 }
 
-/** A classifier: images in, logits and penultimate features out (for classifier-FID). */
-export interface FeaturesExport {
-  role: "features";
-  input: string;
-  /** [batch, channels, height, width]. */
-  inputShape: number[];
-  /** The value range the classifier was trained on, e.g. [0, 1]. */
-  inputRange: [number, number];
-  logits: string;
-  features: string;
-  featureDim: number;
-  classes: number;
-  paramPrefix: string;
+/**
+ * The state to continue a cached shorter training from (`ctx.continueFrom`), or null (with a log line)
+ * when this one cannot end exactly as a run from scratch would: its last metrics window was cut short,
+ * or the output is from before trainings kept their optimizer state.
+ */
+async function continuation(
+  from: { dir: string; key: string; params: unknown },
+  p: TrainParams,
+  snapshots: string,
+  log: (message: string) => void,
+): Promise<{ state: Record<string, Float32Array | Float64Array>; loop: LoopState } | null> {
+  const { decodeSafetensors } = await import("../../models/onnx/safetensors.ts");
+  const { readMetricsParquet } = await import("./metrics_file.ts");
+  const before = (from.params as TrainParams).steps;
+  const short = from.key.slice(0, 12);
+  if (before % p.logEvery !== 0) {
+    log(
+      `not continuing ${short}: its ${before} steps end inside a ${p.logEvery}-step metrics window; from step 0`,
+    );
+    return null;
+  }
+  let resume: ResumePoint;
+  const tensors: Record<string, Float32Array | Float64Array> = {};
+  try {
+    resume = JSON.parse(await Deno.readTextFile(`${from.dir}/${RESUME_FILE}`));
+    for (const file of ["final.safetensors", OPTIMIZER_FILE]) {
+      const path = `${from.dir}/${file}`;
+      for (const [name, t] of Object.entries(decodeSafetensors(await Deno.readFile(path), path).tensors)) {
+        tensors[name] = t.data as Float32Array | Float64Array;
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    log(`not continuing ${short}: it kept no optimizer state (an older output); from step 0`);
+    return null;
+  }
+  if (resume.step !== before) {
+    throw new Error(`${from.dir}/${RESUME_FILE} says step ${resume.step}, not ${before}`);
+  }
+  const metrics = await readMetricsParquet(`${from.dir}/metrics.parquet`);
+  try {
+    for (const e of Deno.readDirSync(`${from.dir}/snapshots`)) {
+      await Deno.copyFile(`${from.dir}/snapshots/${e.name}`, `${snapshots}/${e.name}`);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error; // trained without snapshots
+  }
+  log(`continuing from step ${before} of ${short}`);
+  return { state: tensors, loop: { step: before, data: resume.data, metrics, elapsedMs: 0 } };
 }
 
 const snapshotName = (step: number) => `step-${String(step).padStart(6, "0")}.safetensors`;
@@ -131,6 +152,9 @@ export const train = defineStage({
   description: "Trains a train-step graph on shard batches, with checkpoints, snapshots and export",
   params: trainParams,
   inputs: ["graph", "data"],
+  // A longer training continues the cached shorter one (engine: StageKind.extendsRun) and ends exactly
+  // as a run from scratch would: the state, data position and noise at step N are the same either way.
+  extendsRun: ["steps"],
   async run(ctx) {
     const p = ctx.params;
     const { SavedTrainStep } = await import("../../models/onnx/saved_step.ts");
@@ -180,19 +204,21 @@ export const train = defineStage({
     const snapshots = `${ctx.workDir}/snapshots`;
     await Deno.mkdir(snapshots, { recursive: true });
 
+    // Where to start: a checkpoint of this very training, else a cached shorter training of the same
+    // key prefix (a longer run continues it), else step 0.
     const checkpoint = await loadCheckpoint(ctx.workDir);
-    const loop: LoopState = checkpoint?.loop ??
+    const start = checkpoint ??
+      (ctx.continueFrom ? await continuation(ctx.continueFrom, p, snapshots, ctx.log) : null);
+    const loop: LoopState = start?.loop ??
       { step: 0, data: { epoch: 0, offset: 0 }, metrics: [], elapsedMs: 0 };
-    if (checkpoint) {
-      ctx.log(`resuming from the checkpoint at step ${loop.step} of ${p.steps}`);
-      // The run that finishes the training records the whole history, not only what it computed.
-      for (const r of loop.metrics) ctx.metrics(r.step, { [r.name]: r.value });
-    }
+    if (checkpoint) ctx.log(`resuming from the checkpoint at step ${loop.step} of ${p.steps}`);
+    // The run that finishes the training records the whole history, not only what it computed.
+    for (const r of loop.metrics) ctx.metrics(r.step, { [r.name]: r.value });
     const runner = await TrainRunner.create(step, {
       seed: step.seed,
       executionProviders: [p.device],
-      ...(p.threads ? { intraOpNumThreads: p.threads } : {}),
-      ...(checkpoint ? { state: checkpoint.state } : {}),
+      intraOpNumThreads: p.threads ?? ctx.threads,
+      ...(start ? { state: start.state } : {}),
     });
     const shards = await openShards(ctx.inputs.data);
     const needsLabels = Object.values(p.feeds).includes("labels");
@@ -306,6 +332,7 @@ export const train = defineStage({
         // Let the event loop breathe (progress, signals) without slowing the loop measurably.
         if (++calls % 8 === 0) await new Promise((r) => setTimeout(r, 0));
       }
+      loop.data = batches.position();
     } finally {
       await batches.close();
     }
@@ -315,10 +342,19 @@ export const train = defineStage({
     ctx.metrics(loop.step, { steps_per_second: rate });
 
     // ---- outputs ----
-    const shapes = Object.fromEntries(step.params.map((q) => [q.name, q.shape]));
+    const shapes = Object.fromEntries(step.carried.map((q) => [q.name, q.shape]));
     await Deno.writeFile(
       `${ctx.outDir}/final.safetensors`,
       encodeSafetensors(stateToTensors(runner.params(), shapes)),
+    );
+    // The rest of the state (optimizer moments, step counter, …) and where the data stands: what a
+    // longer training needs to continue this one. The parameters are not stored twice.
+    const params = new Set(step.params.map((q) => q.name));
+    const rest = Object.fromEntries(Object.entries(runner.state()).filter(([name]) => !params.has(name)));
+    await Deno.writeFile(`${ctx.outDir}/${OPTIMIZER_FILE}`, encodeSafetensors(stateToTensors(rest, shapes)));
+    await Deno.writeTextFile(
+      `${ctx.outDir}/${RESUME_FILE}`,
+      JSON.stringify({ step: loop.step, data: loop.data } satisfies ResumePoint),
     );
     writeMetricsParquet(`${ctx.outDir}/metrics.parquet`, loop.metrics);
     if (p.snapshotEvery > 0) {
@@ -352,12 +388,3 @@ export const train = defineStage({
     await runner.release();
   },
 });
-
-/** The graph's export description, or null when it has none. */
-export async function readExport(dir: string): Promise<ExportInfo | null> {
-  try {
-    return JSON.parse(await Deno.readTextFile(`${dir}/export.json`)) as ExportInfo;
-  } catch {
-    return null;
-  }
-}

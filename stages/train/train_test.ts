@@ -222,3 +222,64 @@ Deno.test("train.run exports the generator's moving average when the graph keeps
   const baked = await runSession(await createSession(Deno.readFileSync(`${outDir}/model.onnx`)), { z });
   assert.deepEqual(baked.image!.data, viaSnapshot.image!.data, "model.onnx bakes the same averaged weights");
 });
+
+Deno.test("train.run continues a shorter training and ends bit-identical to a run from scratch", async () => {
+  const params = (steps: number) => ({
+    steps,
+    feeds: GAN_FEEDS,
+    logEvery: 5,
+    checkpointEvery: 10,
+    snapshotEvery: 10,
+  });
+  const inputs = { graph: tinyGan, data };
+  const short = await runStageForTest(train, { params: params(20), inputs });
+  const longer = await runStageForTest(train, {
+    params: params(35),
+    inputs,
+    continueFrom: { dir: short.outDir, key: "a".repeat(64), params: train.params.parse(params(20)) },
+  });
+  const fresh = await runStageForTest(train, { params: params(35), inputs });
+  assert.ok(
+    longer.logs.some((l) => /continuing from step 20 of aaaaaaaaaaaa/.test(l)),
+    longer.logs.join("\n"),
+  );
+  const files = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  assert.deepEqual(files(longer.outDir), files(fresh.outDir));
+  for (
+    const f of [
+      ...files(fresh.outDir),
+      ...files(`${fresh.outDir}/snapshots`).map((s) => `snapshots/${s}`),
+    ]
+  ) {
+    if (Deno.statSync(`${fresh.outDir}/${f}`).isDirectory) continue;
+    assert.deepEqual(
+      Deno.readFileSync(`${longer.outDir}/${f}`),
+      Deno.readFileSync(`${fresh.outDir}/${f}`),
+      f,
+    );
+  }
+  // It also reports the whole history, as the fresh run does.
+  const steps = (m: { step: number; name: string }[]) =>
+    m.filter((r) => r.name === "loss_d").map((r) => r.step);
+  assert.deepEqual(steps(longer.metrics), steps(fresh.metrics));
+  // A prefix that ends inside a metrics window is not continued: the run starts over, still exact.
+  const odd = await runStageForTest(train, {
+    params: { ...params(22), logEvery: 11, checkpointEvery: 11 },
+    inputs,
+  });
+  const fromOdd = await runStageForTest(train, {
+    params: params(35),
+    inputs,
+    continueFrom: {
+      dir: odd.outDir,
+      key: "b".repeat(64),
+      params: train.params.parse({ ...params(22), logEvery: 11, checkpointEvery: 11 }),
+    },
+  });
+  assert.ok(fromOdd.logs.some((l) => /not continuing bbbbbbbbbbbb/.test(l)), fromOdd.logs.join("\n"));
+  assert.deepEqual(
+    Deno.readFileSync(`${fromOdd.outDir}/final.safetensors`),
+    Deno.readFileSync(`${fresh.outDir}/final.safetensors`),
+  );
+  for (const r of [short, longer, fresh, odd, fromOdd]) await Deno.remove(r.outDir, { recursive: true });
+});

@@ -87,6 +87,9 @@ async function locate(dir: string, base: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** The size of a Fashion-MNIST image in the official files, [H, W, C]; the stage reads it from them. */
+export const FASHION_MNIST_IMAGE_SHAPE: readonly [number, number, number] = [28, 28, 1];
+
 /** `data.fashion-mnist` stage kind. */
 export const fashionMnistStage = defineStage({
   kind: "data.fashion-mnist",

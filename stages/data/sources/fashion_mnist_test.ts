@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { requireInstalled } from "../../../tests/_require.ts";
 import { gzip, idxBytes, readFolder, runStage, runStageInto, withTempDir } from "../_test_util.ts";
 import { DataError } from "../data_error.ts";
 import { openShards } from "../shard_reader.ts";
@@ -11,8 +12,8 @@ const installed = await Deno.stat(`${DEBIAN_FASHION_MNIST_DIR}/train-images-idx3
 
 Deno.test({
   name: "data.fashion-mnist writes the official 60,000/10,000 split, byte-identically across runs",
-  ignore: !installed,
   async fn() {
+    requireInstalled(installed, "dataset-fashion-mnist", "the Fashion-MNIST IDX files");
     const a = await runStage(fashionMnistStage, {});
     const b = await runStage(fashionMnistStage, {});
     try {

@@ -69,6 +69,13 @@ async function scanFolder(dir: string, param: string): Promise<{ images: FoundIm
         `Cannot read image folder ${dir}: it does not exist. Check the param \`${param}\``,
       );
     }
+    if (error instanceof Deno.errors.NotADirectory) {
+      throw new DataError(
+        dir,
+        `Cannot read image folder ${dir}: it is a file, not a folder. Point the param \`${param}\` at the ` +
+          `folder that holds the PNG files (or their class folders)`,
+      );
+    }
     throw error;
   }
   const isPng = (name: string) => name.toLowerCase().endsWith(".png");
@@ -113,19 +120,61 @@ interface Pixels {
 
 type PngModule = typeof import("fast-png");
 
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Formats that are often saved under a .png name, by their first bytes. */
+const OTHER_FORMATS: [string, number[]][] = [
+  ["a JPEG image", [0xff, 0xd8, 0xff]],
+  ["a GIF image", [0x47, 0x49, 0x46, 0x38]],
+  ["a BMP image", [0x42, 0x4d]],
+  ["a TIFF image", [0x49, 0x49, 0x2a, 0x00]],
+  ["a TIFF image", [0x4d, 0x4d, 0x00, 0x2a]],
+  ["a WebP image", [0x52, 0x49, 0x46, 0x46]],
+  ["gzip data", [0x1f, 0x8b]],
+  ["a zip archive", [0x50, 0x4b, 0x03, 0x04]],
+];
+
+const startsWith = (bytes: Uint8Array, prefix: number[]) => prefix.every((b, i) => bytes[i] === b);
+
+/**
+ * Why `bytes` are not a decodable PNG, in words a user can act on: not a PNG at all (and what it is),
+ * cut short (and where), or damaged inside (the decoder's message).
+ */
+function pngProblem(bytes: Uint8Array, decoderMessage: string): string {
+  if (bytes.length === 0) return "the file is empty";
+  if (!startsWith(bytes, PNG_SIGNATURE)) {
+    const other = OTHER_FORMATS.find(([, magic]) => startsWith(bytes, magic))?.[0];
+    const text = bytes.subarray(0, 64).every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
+    const what = other ?? (text ? "text" : "not an image format this reader knows");
+    return `it is not a PNG file: its content is ${what}, whatever its name. Convert it to PNG or remove it`;
+  }
+  // Walk the chunks (length, type, data, CRC) to tell a file cut short from one damaged inside.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 8;
+  let last = "the signature";
+  while (at + 8 <= bytes.length) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (at + 12 + length > bytes.length) break;
+    if (type === "IEND") {
+      return `its image data is damaged (the decoder says: ${decoderMessage}). Replace the file with a good copy`;
+    }
+    last = `the ${type} chunk`;
+    at += 12 + length;
+  }
+  return `the file is cut short: it ends after ${last}, at byte ${bytes.length}, before the PNG's end ` +
+    `(IEND). Copy or download it again`;
+}
+
 /** Decodes a PNG to 8-bit gray or RGB (alpha dropped, palettes expanded, 16-bit rounded to 8). */
 function decodePng(png: PngModule, bytes: Uint8Array, path: string): Pixels {
   let decoded;
   try {
     decoded = png.decode(bytes);
   } catch (error) {
-    throw new DataError(
-      path,
-      `Cannot decode PNG ${path}: ${(error as Error).message}. Replace or remove the file`,
-      {
-        cause: error,
-      },
-    );
+    throw new DataError(path, `Cannot decode PNG ${path}: ${pngProblem(bytes, (error as Error).message)}`, {
+      cause: error,
+    });
   }
   const { width, height } = decoded;
   let data: ArrayLike<number> = decoded.data;

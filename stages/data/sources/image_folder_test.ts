@@ -175,3 +175,71 @@ Deno.test("data.image-folder rejects wrong params, naming the key", () => {
   assert.throws(() => imageFolderStage.params.parse({}), /dir/);
   assert.throws(() => imageFolderStage.params.parse({ dir: "/x", test_dir: "/y" }), /test_dir/);
 });
+
+Deno.test("data.image-folder says what is wrong with a bad PNG: another format, cut short, or damaged inside", async (t) => {
+  const good = encode({
+    width: 16,
+    height: 16,
+    data: new Uint8Array(256).map((_, i) => i),
+    channels: 1,
+    depth: 8,
+  });
+  const damaged = good.slice();
+  damaged[45] = damaged[45]! ^ 0xff; // inside the compressed image data
+  const cases: [string, Uint8Array, RegExp][] = [
+    [
+      "a JPEG named .png",
+      Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46]),
+      /it is not a PNG file: its content is a JPEG image, whatever its name\. Convert it to PNG or remove it/,
+    ],
+    [
+      "a text file",
+      new TextEncoder().encode("not a png at all"),
+      /it is not a PNG file: its content is text/,
+    ],
+    ["an empty file", new Uint8Array(0), /the file is empty/],
+    [
+      "cut short",
+      good.subarray(0, good.length / 2),
+      /the file is cut short: it ends after the IHDR chunk, at byte 170, before the PNG's end \(IEND\)\. Copy or download it again/,
+    ],
+    [
+      "damaged inside",
+      damaged,
+      /its image data is damaged \(the decoder says: .*\)\. Replace the file with a good copy/,
+    ],
+  ];
+  for (const [name, bytes, message] of cases) {
+    await t.step(name, async () => {
+      await withTempDir(async (dir) => {
+        await png(`${dir}/in/1.png`, { value: 1 });
+        await Deno.writeFile(`${dir}/in/2.png`, bytes);
+        await assert.rejects(
+          runStageInto(imageFolderStage, { params: { dir: `${dir}/in` }, outDir: `${dir}/out` }),
+          (e) => {
+            assert.ok(e instanceof DataError, String(e));
+            assert.equal(e.file, `${dir}/in/2.png`);
+            assert.match(e.message, new RegExp(`^Cannot decode PNG ${dir}/in/2\\.png: `));
+            assert.match(e.message, message);
+            return true;
+          },
+        );
+      });
+    });
+  }
+});
+
+Deno.test("data.image-folder with `dir` pointing at a file says so and names the param", async () => {
+  await withTempDir(async (dir) => {
+    await png(`${dir}/one.png`, { value: 1 });
+    await assert.rejects(
+      runStageInto(imageFolderStage, { params: { dir: `${dir}/one.png` }, outDir: `${dir}/out` }),
+      (e) => {
+        assert.ok(e instanceof DataError, String(e));
+        assert.equal(e.file, `${dir}/one.png`);
+        assert.match(e.message, /it is a file, not a folder\. Point the param `dir` at the folder/);
+        return true;
+      },
+    );
+  });
+});

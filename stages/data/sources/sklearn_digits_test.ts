@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { requireInstalled } from "../../../tests/_require.ts";
 import { gzip, readFolder, runStage, runStageInto, withTempDir } from "../_test_util.ts";
 import { openShards } from "../shard_reader.ts";
 import { DEBIAN_SKLEARN_DIGITS, parseDigitsCsv, sklearnDigitsStage } from "./sklearn_digits.ts";
@@ -7,8 +8,8 @@ const installed = await Deno.stat(DEBIAN_SKLEARN_DIGITS).then(() => true, () => 
 
 Deno.test({
   name: "data.sklearn-digits writes the 1,797 digits with 17 levels, stratified, byte-identically",
-  ignore: !installed,
   async fn() {
+    requireInstalled(installed, "python3-sklearn", "scikit-learn's 8×8 digits");
     const a = await runStage(sklearnDigitsStage, {});
     const b = await runStage(sklearnDigitsStage, {});
     try {

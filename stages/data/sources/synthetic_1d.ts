@@ -6,8 +6,10 @@
  * scales ~ U(0.25·σmax, 0.35·σmax), σmax = 10 / (6K), where locs and scales come from the *same* uniform
  * draws (the demo reuses one JAX key), so a larger loc goes with a larger scale. `sharedDraws` keeps that
  * coupling. Our generator is not JAX's, so the mixture for a given `mixtureSeed` differs from the demo's
- * (its reference NLL −0.41 is specific to its draws); the manifest records the exact mixture (weights,
- * locs, scales) so that evaluation can compute densities, entropy and KL by quadrature.
+ * (its reference NLL −0.41 is specific to its draws), unless `draws: "jax"` asks for JAX's own uniforms
+ * (stages/data/jax_random.ts), which give the demo's mixture exactly; the samples are always ours. The
+ * manifest records the exact mixture (weights, locs, scales) so that evaluation can compute densities,
+ * entropy and KL by quadrature.
  *
  * `family: "student-t"` gives the heavy-tailed variant for the real-line model (same locs and scales,
  * Student-t components with `dof` degrees of freedom).
@@ -19,6 +21,7 @@
  */
 import { z } from "zod";
 import { defineStage } from "../../../engine/stage.ts";
+import { jaxKey, jaxUniform } from "../jax_random.ts";
 import { mixSeed, Rng } from "../random.ts";
 import { writeShards } from "../shard_writer.ts";
 
@@ -34,6 +37,9 @@ export const synthetic1dParams = z.object({
     "draw loc and scale of a component from one uniform, as the demo",
   ),
   mixtureSeed: z.number().int().nonnegative().default(42).describe("seed of the mixture's locs and scales"),
+  draws: z.enum(["sfc32", "jax"]).optional().describe(
+    "generator of the locs and scales: sfc32 (default), or jax.random.uniform with key mixtureSeed, as the demo",
+  ),
   seed: z.number().int().nonnegative().default(0).describe("seed of the samples"),
   trainSize: z.number().int().min(1).max(50_000_000).default(960_000),
   testSize: z.number().int().min(1).max(50_000_000).default(1024),
@@ -59,10 +65,24 @@ export function mixture1d(params: Synthetic1dParams): Mixture1d {
   const k = params.components;
   const rng = new Rng(mixSeed(params.mixtureSeed, 1));
   const sigmaMax = 10 / (6 * k);
-  const u = Array.from({ length: k }, () => rng.float());
-  const v = params.sharedDraws ? u : Array.from({ length: k }, () => rng.float());
   const [l0, l1] = params.locRange;
   const [s0, s1] = params.scaleRange;
+  if (params.draws === "jax") {
+    // The demo's draws exactly: both arrays from jax.random.uniform with the same key (float32).
+    if (!params.sharedDraws) {
+      throw new RangeError("draws 'jax' reproduces the demo, whose locs and scales share draws");
+    }
+    const key = jaxKey(params.mixtureSeed);
+    return {
+      family: params.family,
+      weights: new Array<number>(k).fill(1 / k),
+      locs: Array.from(jaxUniform(key, k, l0, l1)),
+      scales: Array.from(jaxUniform(key, k, s0 * sigmaMax, s1 * sigmaMax)),
+      ...(params.family === "student-t" ? { dof: params.dof } : {}),
+    };
+  }
+  const u = Array.from({ length: k }, () => rng.float());
+  const v = params.sharedDraws ? u : Array.from({ length: k }, () => rng.float());
   return {
     family: params.family,
     weights: new Array<number>(k).fill(1 / k),

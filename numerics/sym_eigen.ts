@@ -1,10 +1,24 @@
 /**
  * Eigendecomposition of a real symmetric matrix: Householder reduction to tridiagonal form, then the
  * implicit QL algorithm (tred2 + tql2 from EISPACK, by way of JAMA). Float64, row-major, O(n³); about
- * 0.1 s for n = 256. Eigenvalues come back in ascending order.
+ * 0.1 s for n = 256. Eigenvalues come back in ascending order (`numpy.linalg.eigh`'s order).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fromRows } from "./matrix.ts";
+ * import { symmetricEigen } from "./sym_eigen.ts";
+ *
+ * const { values, vectors } = symmetricEigen(fromRows([[2, 1], [1, 2]]));
+ * assert.ok(Math.abs(values[0]! - 1) < 1e-12 && Math.abs(values[1]! - 3) < 1e-12); // ascending
+ * // column 1 (entries 1 and 3 of the row-major n×n array) is the eigenvector of 3: ±(1, 1)/√2
+ * assert.ok(vectors !== undefined && Math.abs(Math.abs(vectors[1]!) - Math.SQRT1_2) < 1e-12);
+ * assert.ok(Math.abs(vectors[1]! - vectors[3]!) < 1e-12);
+ * ```
  *
  * @module
  */
+import { assertSquare, isMatrix, type Matrix } from "./matrix.ts";
 
 /** Eigenvalues (ascending) and, when asked for, the eigenvectors as the columns of `vectors`. */
 export interface SymmetricEigen {
@@ -20,8 +34,23 @@ export interface SymmetricEigen {
 export function symmetricEigen(
   a: ArrayLike<number>,
   n: number,
-  options: { vectors?: boolean } = {},
+  options?: { vectors?: boolean },
+): SymmetricEigen;
+/** The same for a {@linkcode Matrix} (which must be square). */
+export function symmetricEigen(a: Matrix, options?: { vectors?: boolean }): SymmetricEigen;
+export function symmetricEigen(
+  input: ArrayLike<number> | Matrix,
+  nOrOptions?: number | { vectors?: boolean },
+  maybeOptions: { vectors?: boolean } = {},
 ): SymmetricEigen {
+  if (isMatrix(input)) {
+    const options = typeof nOrOptions === "object" ? nOrOptions : {};
+    return symmetricEigenOf(input.data, assertSquare(input, "decompose"), options);
+  }
+  return symmetricEigenOf(input, nOrOptions as number, maybeOptions);
+}
+
+function symmetricEigenOf(a: ArrayLike<number>, n: number, options: { vectors?: boolean }): SymmetricEigen {
   if (!Number.isInteger(n) || n < 1) {
     throw new Error(`Cannot decompose a ${n}×${n} matrix: n must be a positive integer`);
   }

@@ -1,0 +1,177 @@
+/**
+ * The image-generator family: a pipeline that supplies its train-step graph (a generator graph stage,
+ * generator_graph.ts), its params per scale and its claims gets everything else:
+ *
+ * ```
+ *   data ─────────┬──────────────► train ──► evaluate ──► report
+ *   graph ────────┘                  ▲          ▲
+ *   classifier-graph ──► classifier ─┼──────────┘
+ *   data ────────────────────────────┘
+ * ```
+ *
+ * the dataset (`--set dataset=mnist|fashion-mnist`), training (`train.run`), the shared classifier
+ * (cached once per dataset for every pipeline), evaluation (`eval.generator`: classifier-FID, IS,
+ * coverage over training, with their calibration) and the report (`report.image-generator`).
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { ClaimDef } from "../engine/claims.ts";
+import { type Article, definePipeline, type PipelineDef, use } from "../engine/pipeline.ts";
+import type { StageKind } from "../engine/stage.ts";
+import { classifierGraph } from "../stages/eval/classifier_graph.ts";
+import { generatorEval } from "../stages/eval/generator_eval.ts";
+import { generatorReport } from "../stages/report/generator_report.ts";
+import { train, type TrainParams } from "../stages/train/train.ts";
+import { IMAGE_DATASET_NAMES, IMAGE_DATASETS } from "./datasets.ts";
+
+type ReportParams = z.input<typeof generatorReport.params>;
+
+/** What changes with `--set scale=…`: the graph's params, the training length and snapshot interval. */
+export interface GeneratorScale {
+  /** Graph params that differ from the graph stage's defaults at this scale. */
+  graph?: Record<string, unknown>;
+  steps: number;
+  snapshotEvery: number;
+}
+
+/** What an image-generator pipeline states; the family supplies the rest. */
+export interface ImageGeneratorSpec {
+  name: string;
+  description: string;
+  article: Article;
+  /** Report title; `{dataset}` becomes the dataset's name. */
+  title: string;
+  /** What the article presents and claims, in a paragraph: the report adds what this run reached. */
+  summary: string;
+  /** The graph stage (defineGeneratorGraph). */
+  graph: StageKind;
+  /** small: sized for two CPU cores in minutes; full: the article's size, for a GPU. */
+  scales: { small: GeneratorScale; full: GeneratorScale };
+  /**
+   * train.run params that hold at every scale: how each batch input is fed (`x` is always the
+   * images), hyperparameters, checkpointing.
+   */
+  train?: Partial<Omit<TrainParams, "steps" | "snapshotEvery" | "transform">>;
+  /** Default dataset; default mnist. */
+  dataset?: keyof typeof IMAGE_DATASETS;
+  /** Plots of the train step's metrics besides the losses. */
+  plots?: ReportParams["plots"];
+  comparison: ReportParams["comparison"];
+  /** Claims; they may read `evaluate` (final_fid, untrained_fid, noise_fid, classes_covered, …). */
+  claims: readonly ClaimDef[];
+}
+
+/**
+ * The claims every image generator is held to, judged on `evaluate`'s metrics: its classifier-FID
+ * far below (under `factor` times) the untrained generator's and uniform noise's, every class of the
+ * data covered, and samples that are not copies of training images. `trains` opens the first claim
+ * with the article's own words, e.g. "WGAN-div trains a generator without a Lipschitz constraint".
+ */
+export function generatorClaims(trains: string, factor = 0.25): ClaimDef[] {
+  const ours = { stage: "evaluate", metric: "final_fid" };
+  const metric = (m: string) => ({ stage: "evaluate", metric: m });
+  return [
+    {
+      id: "fid-below-untrained",
+      claim: `${trains}: its classifier-FID falls far below the untrained generator's.`,
+      ours,
+      reference: { value: metric("untrained_fid"), source: "the same generator at step 0" },
+      check: { kind: "below", factor },
+    },
+    {
+      id: "fid-below-noise",
+      claim: "The trained generator's samples are far closer to the data than uniform noise images.",
+      ours,
+      reference: { value: metric("noise_fid"), source: "uniform noise images" },
+      check: { kind: "below", factor },
+    },
+    {
+      id: "all-classes",
+      claim: "The generator covers every class of the data (no mode collapse).",
+      ours: metric("classes_covered"),
+      reference: { value: metric("classes"), source: "the dataset's classes" },
+      check: { kind: "at-least" },
+    },
+    {
+      id: "not-memorised",
+      claim: "The samples are new images, not copies of training images.",
+      ours: metric("nearest_samples"),
+      reference: {
+        value: metric("nearest_test"),
+        source: "pixel distance of real test images to their nearest training image",
+      },
+      check: { kind: "above", factor: 0.5 },
+    },
+  ];
+}
+
+/** Training steps of the shared evaluation classifier, per scale. */
+const CLASSIFIER_STEPS = { small: 600, full: 3000 } as const;
+
+/** An image-generator pipeline from its spec. */
+export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
+  return definePipeline({
+    name: spec.name,
+    description: spec.description,
+    article: spec.article,
+    params: z.object({
+      scale: z.enum(["small", "full"]).default("small"),
+      dataset: z.enum(IMAGE_DATASET_NAMES).default(spec.dataset ?? "mnist"),
+    }).strict(),
+    stages: (p) => {
+      const scale = spec.scales[p.scale];
+      const dataset = IMAGE_DATASETS[p.dataset];
+      return {
+        data: use(dataset.stage),
+        graph: use(spec.graph, { params: { ...scale.graph, image: [...dataset.shape] } }),
+        train: use(train, {
+          params: {
+            checkpointEvery: 250,
+            ...spec.train,
+            steps: scale.steps,
+            snapshotEvery: scale.snapshotEvery,
+            feeds: { x: "images", ...spec.train?.feeds },
+            // The generators end in tanh: real images go to the same range.
+            transform: { scale: "symmetric", layout: "nchw" },
+          },
+          inputs: { graph: "graph", data: "data" },
+        }),
+        "classifier-graph": use(classifierGraph),
+        classifier: use(train, {
+          params: {
+            steps: CLASSIFIER_STEPS[p.scale],
+            feeds: { x: "images", y: "labels" },
+            transform: { scale: "unit", layout: "nchw" },
+            snapshotEvery: 0,
+            checkpointEvery: 0,
+            logEvery: 20,
+          },
+          inputs: { graph: "classifier-graph", data: "data" },
+        }),
+        evaluate: use(generatorEval, {
+          inputs: { trained: "train", classifier: "classifier", data: "data" },
+        }),
+        report: use(generatorReport, {
+          params: {
+            title: spec.title,
+            dataset: dataset.label,
+            summary: spec.summary,
+            ...(spec.plots ? { plots: spec.plots } : {}),
+            comparison: spec.comparison,
+          },
+          inputs: {
+            graph: "graph",
+            train: "train",
+            evaluate: "evaluate",
+            classifier: "classifier",
+            data: "data",
+          },
+        }),
+      };
+    },
+    report: "report",
+    headline: { stage: "evaluate", metric: "final_fid", label: "classifier-FID", lowerIsBetter: true },
+    claims: spec.claims,
+  });
+}

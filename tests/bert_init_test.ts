@@ -1,0 +1,36 @@
+/**
+ * The bert-init pipeline end to end through the CLI with fewer draws: its claims' verdicts, and its report
+ * in Chromium at 1280 px.
+ */
+import assert from "node:assert/strict";
+import { browserCheck } from "../stages/report/browser_check.ts";
+import { cli } from "./_cli.ts";
+
+Deno.test("bert-init reproduces its five claims and its report renders in Chromium", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bert-init-test-" });
+  const store = { data: `${dir}/data`, reports: `${dir}/reports` };
+  const r = await cli(store, ["run", "bert-init", "--set", "init.samples=50000"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /5 of 5 claims reproduced/);
+  const claims = await cli(store, ["query", "--json", "select claim_id, verdict, ours from latest_claims"]);
+  const verdicts = Object.fromEntries(
+    (JSON.parse(claims.stdout) as { claim_id: string; verdict: string; ours: number }[]).map((c) => [
+      c.claim_id,
+      [c.verdict, c.ours],
+    ]),
+  );
+  assert.deepEqual(verdicts["truncated-std"]?.[0], "reproduced");
+  assert.ok(Math.abs((verdicts["truncated-std"]?.[1] as number) - 0.0175925132) < 1e-9);
+  for (const id of ["truncation-factor", "truncated-std-sampled", "xavier-std", "xavier-std-sampled"]) {
+    assert.equal(verdicts[id]?.[0], "reproduced", id);
+  }
+  const page = `${store.reports}/bert-init/index.html`;
+  const seen = await browserCheck(page, { viewport: { width: 1280, height: 900 } });
+  assert.equal(seen.headings[1], "Claims");
+  assert.ok(seen.headings.includes("Truncated normal against Xavier"));
+  assert.equal(seen.plots.length, 2);
+  assert.ok(seen.plots.every((p) => p.rendered), JSON.stringify(seen.plots));
+  assert.deepEqual(seen.consoleErrors, []);
+  assert.deepEqual(seen.cutTables, []);
+  await Deno.remove(dir, { recursive: true });
+});
