@@ -12,10 +12,24 @@
  *
  * @example
  * ```ts
- * const runner = await TrainRunner.create(step, { profileFilePrefix: `${dir}/mlp` });
+ * import assert from "node:assert/strict";
+ * import { mlpClassifierStep } from "./models/mlp.ts";
+ * import { readProfile, summarizeProfile } from "./profile.ts";
+ * import { TrainRunner } from "./runner.ts";
+ *
+ * const step = mlpClassifierStep({ inputDim: 4, hidden: [8], classes: 2, batch: 2 });
+ * const batch = { x: new Float32Array(8), y: Int32Array.of(0, 1) };
+ * const dir = await Deno.makeTempDir();
+ * const runner = await TrainRunner.create(step, { seed: 0, profileFilePrefix: `${dir}/mlp` });
  * for (let i = 0; i < 20; i++) await runner.step(batch);
- * const files = await runner.endProfiling();
- * const summary = summarizeProfile(await readProfile(files[0]!), { skipRuns: 5 });
+ * runner.endProfiling(); // each session writes <prefix>_<date>.json
+ * await runner.release();
+ * const [file] = [...Deno.readDirSync(dir)].map((e) => `${dir}/${e.name}`);
+ * const summary = summarizeProfile(await readProfile(file!), { skipRuns: 5 });
+ * assert.equal(summary.runs, 15);
+ * assert.deepEqual(summary.byPart.map((r) => r.key).sort(), ["forward", "grad", "optimizer"]);
+ * assert.ok(summary.byOp.some((r) => r.key === "Gemm"));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
