@@ -14,7 +14,9 @@ import type { StudyRow } from "../pipelines/muon_ns/coefficients.ts";
 
 const PIPELINES = ["math-checks", "spectral-norm", "bert-init", "muon-ns"];
 const CLI = new URL("../engine/cli.ts", import.meta.url).pathname;
-const wanted = Deno.args.length ? Deno.args : PIPELINES;
+// Flags (`deno task bench --profile`, meant for other areas) are not pipeline names.
+const names = Deno.args.filter((a) => !a.startsWith("--"));
+const wanted = names.length ? names : PIPELINES;
 
 async function cli(store: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -5,18 +5,28 @@
  * (b) the WGAN-div DCGAN step (G 760k / D 139k parameters), batch 64, critic step with the second-order
  *     gradient penalty then the generator step.
  *
- * Each is timed forward-only, as a host-loop train step (outputs fed back as inputs, noise from the
- * host) and as K steps fused in one Scan call (in-graph noise), next to PyTorch eager (bench/torch/*.py,
- * run back to back when `/usr/bin/python3 -c 'import torch'` works, with OpenBLAS pinned as
- * docs/onnx-training.md prescribes). Numbers are medians of rounds after warm-up; the machine's load is
- * printed before and after, since the box is shared.
+ * Each is timed forward-only, as a host-loop train step (outputs fed back as inputs) and as K steps fused
+ * in one Scan call, both fed host noise as train.run feeds them, next to PyTorch eager (bench/torch/*.py,
+ * with OpenBLAS pinned as docs/onnx-training.md prescribes, when `/usr/bin/python3 -c 'import torch'`
+ * works).
  *
- * Run: `deno run -A bench/onnx.ts [--only mlp|gan] [--no-torch]`
+ * The box is shared and its speed drifts by ±25% within minutes, so the measurements alternate fresh
+ * processes: ORT, PyTorch, ORT, PyTorch, … (`--passes`, default 3 of each). Each process reports the
+ * median of its rounds after warm-up; the table shows the median of the processes with their range, the
+ * ratio of the medians, and the 1-minute load average at the start of each pass.
+ *
+ * Run: `deno task bench onnx [--only=mlp|gan] [--passes=N] [--no-torch] [--single-thread] [--profile]`.
+ * `--single-thread` runs both with one thread and times process CPU time instead of wall time: the amount
+ * of work per step, which other processes on the shared box barely disturb (wall time with 2 threads
+ * can move by 2× when another process runs). `--profile` runs onnxruntime's profiler on the train steps
+ * instead and prints where their kernel time goes, by part of the step (forward, grad, grad/grad,
+ * optimizer), by op type and by layer path (models/onnx/profile.ts).
  *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
-import { type Cell, printLoad, printTable } from "./_report.ts";
+import { type Cell, fmt, printLoad, printTable } from "./_report.ts";
 import {
   concat,
   createSession,
@@ -25,28 +35,66 @@ import {
   generator,
   mlp,
   mlpClassifierStep,
+  type ProfileRow,
+  readProfile,
   reduceMean,
   Rng,
   softmaxCrossEntropy,
+  summarizeProfile,
   toOrt,
   TrainRunner,
   wganDivConfig,
   wganDivStep,
 } from "../models/onnx/mod.ts";
+import type { TrainStepGraph } from "../models/onnx/train_step.ts";
+import { AUTO_FUSE_MAX, autoFuse } from "../stages/train/train.ts";
 
-const args = parseArgs({ options: { only: { type: "string" }, "no-torch": { type: "boolean" } } });
+const args = parseArgs({
+  options: {
+    only: { type: "string" },
+    passes: { type: "string", default: "3" },
+    "no-torch": { type: "boolean" },
+    profile: { type: "boolean" },
+    "single-thread": { type: "boolean" },
+    worker: { type: "string" },
+  },
+});
+
+/**
+ * The fused step counts measured: what train.run's `fuse: "auto"` runs, at most AUTO_FUSE_MAX for the MLP
+ * and K = 5 for the wgan-div pipeline's default intervals (log 10, checkpoints 250, snapshots 200).
+ */
+const MLP_K = AUTO_FUSE_MAX;
+const GAN_K = autoFuse({ logEvery: 10, checkpointEvery: 250, snapshotEvery: 200 });
+
+const SINGLE = args.values["single-thread"] === true;
+/** Threads of both runtimes (PyTorch's reference setting is 2, onnx-training.md §1). */
+const THREADS = SINGLE ? 1 : 2;
+/** onnxruntime session options of every measured session. */
+const SESSION = { intraOpNumThreads: THREADS };
+/** Milliseconds: process CPU time with --single-thread, else wall time. */
+const clock = SINGLE
+  ? () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+  : () => performance.now();
 
 /** Median over rounds of the mean ms per call. */
 async function timeIt(fn: () => Promise<unknown>, o: { warmup: number; rounds: number; calls: number }) {
   for (let i = 0; i < o.warmup; i++) await fn();
   const rounds: number[] = [];
   for (let r = 0; r < o.rounds; r++) {
-    const t0 = performance.now();
+    const t0 = clock();
     for (let i = 0; i < o.calls; i++) await fn();
-    rounds.push((performance.now() - t0) / o.calls);
+    rounds.push((clock() - t0) / o.calls);
   }
-  rounds.sort((a, b) => a - b);
-  return rounds[Math.floor(rounds.length / 2)]!;
+  return median(rounds);
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 function randn(n: number, rng: Rng, f: (v: number) => number = (v) => v): Float32Array {
@@ -55,41 +103,21 @@ function randn(n: number, rng: Rng, f: (v: number) => number = (v) => v): Float3
   return out;
 }
 
-function torchAvailable(): boolean {
-  if (args.values["no-torch"]) return false;
-  try {
-    return new Deno.Command("/usr/bin/python3", { args: ["-c", "import torch"], stderr: "null" }).outputSync()
-      .code === 0;
-  } catch {
-    return false;
-  }
+/** `k` copies of `a` back to back (a stacked batch for k fused steps). */
+function stack<T extends Float32Array | Int32Array>(a: T, k: number): T {
+  const out = new (a.constructor as new (n: number) => T)(a.length * k);
+  for (let i = 0; i < k; i++) out.set(a, i * a.length);
+  return out;
 }
-
-async function torch(script: string, batch: number): Promise<Record<string, number> | null> {
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: [new URL(`./torch/${script}`, import.meta.url).pathname, String(batch)],
-    env: { OPENBLAS_CORETYPE: "Cooperlake", OPENBLAS_NUM_THREADS: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (out.code !== 0) {
-    console.error(`bench/torch/${script} failed: ${new TextDecoder().decode(out.stderr).slice(-500)}`);
-    return null;
-  }
-  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
-}
-
-const ratio = (a: number | null | undefined, b: number | null | undefined) =>
-  a === null || a === undefined || b === null || b === undefined ? null : Number((a / b).toFixed(2));
 
 // ---------------------------------------------------------------------------------------------
+// ORT measurements (run in a fresh worker process per pass)
 
-/** One pass of ORT measurements (ms per step by variant). */
+/** One pass of measurements (ms per step by variant). */
 type Pass = Record<string, number>;
 
 async function benchMlp(): Promise<Pass> {
   const B = 128;
-  const K = 32;
   const cfg = { inputDim: 784, hidden: [256, 256], classes: 10, batch: B };
   const rng = new Rng(0, "bench");
   const x = randn(B * 784, rng);
@@ -105,7 +133,7 @@ async function benchMlp(): Promise<Pass> {
       return { logits, loss: softmaxCrossEntropy(logits, i.y!) };
     },
   });
-  const fwdSession = await createSession(fwd.bytes);
+  const fwdSession = await createSession(fwd.bytes, SESSION);
   const state = step.initialState(0);
   const feeds = {
     x: toOrt("float32", x, [B, 784]),
@@ -115,26 +143,22 @@ async function benchMlp(): Promise<Pass> {
   const forward = await timeIt(() => fwdSession.run(feeds), { warmup: 100, rounds: 7, calls: 100 });
   await fwdSession.release();
 
-  const runner = await TrainRunner.create(step, { seed: 0 });
+  const runner = await TrainRunner.create(step, { seed: 0, ...SESSION });
   const host = await timeIt(() => runner.step({ x, y }), { warmup: 100, rounds: 7, calls: 60 });
-  const xs = new Float32Array(K * B * 784);
-  const ys = new Int32Array(K * B);
-  for (let k = 0; k < K; k++) {
-    xs.set(x, k * B * 784);
-    ys.set(y, k * B);
-  }
-  const fused = (await timeIt(() => runner.steps({ x: xs, y: ys }, K), { warmup: 3, rounds: 7, calls: 4 })) /
-    K;
+  const [xs, ys] = [stack(x, MLP_K), stack(y, MLP_K)];
+  const fused =
+    (await timeIt(() => runner.steps({ x: xs, y: ys }, MLP_K), { warmup: 3, rounds: 7, calls: 4 })) /
+    MLP_K;
   await runner.release();
   return { forward, host, fused };
 }
 
 async function benchGan(): Promise<Pass> {
   const B = 64;
-  const K = 4;
   const cfg = wganDivConfig({});
   const rng = new Rng(1, "bench");
   const x = randn(B * 784, rng, Math.tanh);
+  const z = () => randn(B * cfg.zDim, rng);
 
   const fwd = exportModel({
     name: "wgan_forward",
@@ -143,116 +167,264 @@ async function benchGan(): Promise<Pass> {
   });
   const step = wganDivStep(B, cfg);
   const state = step.initialState(0);
-  const fwdSession = await createSession(fwd.bytes);
+  const fwdSession = await createSession(fwd.bytes, SESSION);
   const forward = await timeIt(
     () =>
       fwdSession.run({
         x: toOrt("float32", x, [B, 1, 28, 28]),
-        z: toOrt("float32", randn(B * cfg.zDim, rng), [B, cfg.zDim]),
+        z: toOrt("float32", z(), [B, cfg.zDim]),
         ...Object.fromEntries(fwd.params.map((p) => [p.name, toOrt("float32", state[p.name]!, p.shape)])),
       }),
     { warmup: 3, rounds: 7, calls: 3 },
   );
   await fwdSession.release();
 
-  const runner = await TrainRunner.create(step, { seed: 0 });
-  const host = await timeIt(
-    () => runner.step({ x, z_d: randn(B * cfg.zDim, rng), z_g: randn(B * cfg.zDim, rng) }),
-    { warmup: 2, rounds: 7, calls: 2 },
-  );
+  const runner = await TrainRunner.create(step, { seed: 0, ...SESSION });
+  const host = await timeIt(() => runner.step({ x, z_d: z(), z_g: z() }), { warmup: 2, rounds: 7, calls: 2 });
+  const xs = stack(x, GAN_K);
+  const fused = (await timeIt(
+    () => runner.steps({ x: xs, z_d: stack(z(), GAN_K), z_g: stack(z(), GAN_K) }, GAN_K),
+    { warmup: 1, rounds: 5, calls: 1 },
+  )) / GAN_K;
   await runner.release();
-
-  const fusedRunner = await TrainRunner.create(wganDivStep(B, { ...cfg, noise: "graph" }), { seed: 0 });
-  const xs = new Float32Array(K * B * 784);
-  for (let k = 0; k < K; k++) xs.set(x, k * B * 784);
-  const fused = (await timeIt(() => fusedRunner.steps({ x: xs }, K), { warmup: 1, rounds: 3, calls: 1 })) / K;
-  await fusedRunner.release();
   return { forward, host, fused };
 }
 
-/**
- * The box is shared and its speed drifts by ±25% over minutes, so ORT and PyTorch are measured in two
- * interleaved passes (ORT, torch, ORT, torch) and each number is the better of its two passes; the
- * spread column shows how far the passes differed.
- */
-async function measure(
-  ortPass: () => Promise<Pass>,
-  script: string,
-  batch: number,
-  withTorch: boolean,
-): Promise<{ ort: Pass; torch: Pass | null; spread: Pass }> {
-  const o1 = await ortPass();
-  const t1 = withTorch ? await torch(script, batch) : null;
-  const o2 = await ortPass();
-  const t2 = withTorch ? await torch(script, batch) : null;
-  const best = (a: Pass, b: Pass) =>
-    Object.fromEntries(Object.keys(a).map((k) => [k, Math.min(a[k]!, b[k]!)]));
-  const spread = Object.fromEntries(
-    Object.keys(o1).map((k) => [k, Math.abs(o1[k]! - o2[k]!) / Math.min(o1[k]!, o2[k]!)]),
-  );
-  return { ort: best(o1, o2), torch: t1 && t2 ? best(t1, t2) : t1 ?? t2, spread };
+if (args.values.worker) {
+  const pass = args.values.worker === "mlp" ? await benchMlp() : await benchGan();
+  console.log(JSON.stringify(pass));
+  Deno.exit(0);
 }
 
-const pct = (v: number | undefined) => (v === undefined ? null : `${(100 * v).toFixed(0)}%`);
+// ---------------------------------------------------------------------------------------------
+// Passes in fresh processes
+
+function torchAvailable(): boolean {
+  if (args.values["no-torch"]) return false;
+  try {
+    return new Deno.Command("/usr/bin/python3", { args: ["-c", "import torch"], stderr: "null" }).outputSync()
+      .code === 0;
+  } catch {
+    return false;
+  }
+}
+
+async function lastJsonLine(cmd: Deno.Command, what: string): Promise<Pass> {
+  const out = await cmd.output();
+  if (out.code !== 0) {
+    throw new Error(`${what} failed (exit ${out.code}): ${new TextDecoder().decode(out.stderr).slice(-800)}`);
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+}
+
+const ortPass = (model: "mlp" | "gan") =>
+  lastJsonLine(
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        new URL(import.meta.url).pathname,
+        `--worker=${model}`,
+        ...(SINGLE ? ["--single-thread"] : []),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }),
+    `bench/onnx.ts --worker=${model}`,
+  );
+
+const torchPass = (script: string, batch: number) =>
+  lastJsonLine(
+    new Deno.Command("/usr/bin/python3", {
+      args: [
+        new URL(`./torch/${script}`, import.meta.url).pathname,
+        String(batch),
+        String(THREADS),
+        SINGLE ? "cpu" : "wall",
+      ],
+      env: { OPENBLAS_CORETYPE: "Cooperlake", OPENBLAS_NUM_THREADS: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }),
+    `bench/torch/${script}`,
+  );
+
+const loadAverage = () => Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+
+interface Series {
+  ort: Pass[];
+  torch: Pass[];
+  loads: number[];
+}
+
+/** `passes` alternating fresh processes of ORT and PyTorch. */
+async function measure(model: "mlp" | "gan", script: string, batch: number, withTorch: boolean) {
+  const s: Series = { ort: [], torch: [], loads: [] };
+  const passes = Number(args.values.passes);
+  for (let i = 0; i < passes; i++) {
+    s.loads.push(loadAverage());
+    s.ort.push(await ortPass(model));
+    if (withTorch) s.torch.push(await torchPass(script, batch));
+  }
+  return s;
+}
+
+/** "median (min–max)" of one variant over the passes. */
+function stat(passes: readonly Pass[], key: string): { median: number; text: string } | null {
+  const v = passes.map((p) => p[key]).filter((x): x is number => x !== undefined);
+  if (v.length === 0) return null;
+  const m = median(v);
+  return {
+    median: m,
+    text: v.length > 1 ? `${fmt(m)} (${fmt(Math.min(...v))}–${fmt(Math.max(...v))})` : fmt(m),
+  };
+}
+
+function row(label: string, s: Series, ortKey: string, torchKey: string): Cell[] {
+  const o = stat(s.ort, ortKey);
+  const t = stat(s.torch, torchKey);
+  return [
+    label,
+    o?.text,
+    t?.text,
+    o && t ? Number((o.median / t.median).toFixed(2)) : null,
+    s.loads.map((l) => l.toFixed(1)).join(" "),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// --profile: where the kernel time of each train step goes
+
+/**
+ * Profiles `runs` calls of a train step (after `warmup` calls) with onnxruntime's profiler and prints
+ * its kernel time by part of the step, by op type and by layer path.
+ */
+async function profileStep(
+  title: string,
+  step: TrainStepGraph,
+  call: (runner: TrainRunner) => Promise<unknown>,
+  o: { warmup: number; runs: number; top?: number },
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ort-profile-" });
+  try {
+    const runner = await TrainRunner.create(step, { seed: 0, profileFilePrefix: `${dir}/profile` });
+    for (let i = 0; i < o.warmup + o.runs; i++) await call(runner);
+    runner.endProfiling();
+    await runner.release();
+    const files = [...Deno.readDirSync(dir)].map((e) => `${dir}/${e.name}`).filter((f) =>
+      f.endsWith(".json")
+    );
+    if (files.length !== 1) throw new Error(`expected one profile file in ${dir}, found ${files.length}`);
+    const s = summarizeProfile(await readProfile(files[0]!), { skipRuns: o.warmup });
+    const top = o.top ?? 14;
+    const rows = (list: readonly ProfileRow[], n: number): Cell[][] => {
+      const shown = list.slice(0, n).map((
+        r,
+      ): Cell[] => [r.key, r.ms, `${(100 * r.share).toFixed(1)}%`, r.calls]);
+      const rest = list.slice(n);
+      if (rest.length > 0) {
+        const ms = rest.reduce((a, r) => a + r.ms, 0);
+        const share = rest.reduce((a, r) => a + r.share, 0);
+        const calls = rest.reduce((a, r) => a + r.calls, 0);
+        shown.push([`(${rest.length} more)`, ms, `${(100 * share).toFixed(1)}%`, calls]);
+      }
+      return shown;
+    };
+    console.log(
+      `\n## ${title}: ${s.runs} profiled runs, ${fmt(s.runMs)} ms per run, ${
+        fmt(s.kernelMs)
+      } ms of kernels ` +
+        `(load average ${loadAverage().toFixed(2)})`,
+    );
+    printTable(
+      "by part of the step (layer path prefix)",
+      ["part", "ms", "share", "kernels"],
+      rows(s.byPart, 8),
+    );
+    printTable("by op type", ["op", "ms", "share", "kernels"], rows(s.byOp, top));
+    printTable("by layer path", ["layer path", "ms", "share", "kernels"], rows(s.byPath, top));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function profileAll(): Promise<void> {
+  if (args.values.only !== "gan") {
+    const B = 128;
+    const rng = new Rng(0, "bench");
+    const x = randn(B * 784, rng);
+    const y = Int32Array.from({ length: B }, () => Math.floor(rng.uniform() * 10));
+    const step = mlpClassifierStep({ inputDim: 784, hidden: [256, 256], classes: 10, batch: B });
+    await profileStep(
+      "MLP 784-256-256-10 train step (Adam), host loop, batch 128",
+      step,
+      (r) => r.step({ x, y }),
+      {
+        warmup: 50,
+        runs: 200,
+      },
+    );
+  }
+  if (args.values.only !== "mlp") {
+    const B = 64;
+    const cfg = wganDivConfig({});
+    const rng = new Rng(1, "bench");
+    const x = randn(B * 784, rng, Math.tanh);
+    const z = () => randn(B * cfg.zDim, rng);
+    await profileStep(
+      "WGAN-div train step, host loop, batch 64",
+      wganDivStep(B, cfg),
+      (r) => r.step({ x, z_d: z(), z_g: z() }),
+      { warmup: 3, runs: 10, top: 20 },
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+if (args.values.profile) {
+  console.log(`models/onnx profile: onnxruntime-node 1.29.0 CPU, ${navigator.hardwareConcurrency} threads`);
+  await printLoad("load before");
+  await profileAll();
+  await printLoad("load after");
+  Deno.exit(0);
+}
 
 const withTorch = torchAvailable();
-console.log(`models/onnx benchmark: onnxruntime-node 1.29.0 CPU, ${navigator.hardwareConcurrency} threads`);
+console.log(
+  `models/onnx benchmark: onnxruntime-node 1.29.0 CPU, ${THREADS} thread(s), ${SINGLE ? "CPU" : "wall"} time`,
+);
 await printLoad("load before");
 const rows: Cell[][] = [];
 if (args.values.only !== "gan") {
-  const { ort, torch: t, spread } = await measure(benchMlp, "mlp.py", 128, withTorch);
+  const s = await measure("mlp", "mlp.py", 128, withTorch);
   rows.push(
-    [
-      "MLP 784-256-256-10 forward (logits + loss)",
-      ort.forward,
-      t?.forward,
-      ratio(ort.forward, t?.forward),
-      pct(spread.forward),
-    ],
-    [
-      "MLP train step (Adam), host loop",
-      ort.host,
-      t?.step_adam,
-      ratio(ort.host, t?.step_adam),
-      pct(spread.host),
-    ],
-    [
-      "MLP train step (Adam), Scan K=32",
-      ort.fused,
-      t?.step_adam,
-      ratio(ort.fused, t?.step_adam),
-      pct(spread.fused),
-    ],
-    [
-      "  vs torch Adam(foreach=True)",
-      null,
-      t?.step_adam_foreach,
-      ratio(ort.host, t?.step_adam_foreach),
-      null,
-    ],
+    row("MLP 784-256-256-10 forward (logits + loss)", s, "forward", "forward"),
+    row("MLP train step (Adam), host loop", s, "host", "step_adam"),
+    row(`MLP train step (Adam), Scan K=${MLP_K}`, s, "fused", "step_adam"),
+    row("  vs torch Adam(foreach=True), host loop", s, "host", "step_adam_foreach"),
+    row(`  vs torch Adam(foreach=True), Scan K=${MLP_K}`, s, "fused", "step_adam_foreach"),
   );
 }
 if (args.values.only !== "mlp") {
-  const { ort, torch: t, spread } = await measure(benchGan, "wgan_div.py", 64, withTorch);
+  const s = await measure("gan", "wgan_div.py", 64, withTorch);
   rows.push(
-    [
-      "WGAN-div forward (G, then D on real+fake)",
-      ort.forward,
-      t?.forward,
-      ratio(ort.forward, t?.forward),
-      pct(spread.forward),
-    ],
-    ["WGAN-div train step, host loop", ort.host, t?.step, ratio(ort.host, t?.step), pct(spread.host)],
-    ["WGAN-div train step, Scan K=4", ort.fused, t?.step, ratio(ort.fused, t?.step), pct(spread.fused)],
+    row("WGAN-div forward (G, then D on real+fake)", s, "forward", "forward"),
+    row("WGAN-div train step, host loop", s, "host", "step"),
+    row(`WGAN-div train step, Scan K=${GAN_K}`, s, "fused", "step"),
   );
 }
 printTable(
-  "ms per step: MLP batch 128, WGAN-div DCGAN size batch 64 (best of 2 interleaved passes, each a median of rounds)",
-  ["variant", "ORT ms", "PyTorch eager ms", "ORT / PyTorch", "ORT pass spread"],
+  `${SINGLE ? "CPU " : ""}ms per step, ${THREADS} thread(s): MLP batch 128, WGAN-div DCGAN size batch 64 ` +
+    `(median of ${args.values.passes} fresh processes each, range in brackets; each process a median of rounds)`,
+  ["variant", "ORT ms", "PyTorch eager ms", "ORT / PyTorch", "load avg per pass"],
   rows,
   withTorch
-    ? "PyTorch 1.13 CPU eager, 2 threads, OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1; MLP reference: " +
-      "torch Adam default (single-tensor). Host loop: outputs fed back as inputs, host noise; Scan: in-graph noise."
+    ? `PyTorch 1.13 CPU eager, ${THREADS} thread(s), OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1; ` +
+      "MLP reference: " +
+      "torch Adam default (single-tensor) unless noted. Host loop: outputs fed back as inputs; Scan: K steps " +
+      "per call; both with host noise, as train.run feeds them."
     : "PyTorch not available (/usr/bin/python3 -c 'import torch' failed or --no-torch): ORT numbers only.",
 );
 await printLoad("load after");

@@ -1,7 +1,7 @@
 """PyTorch CPU eager reference for bench/onnx.ts: MLP 784-256-256-10, softmax cross-entropy, Adam.
 
 Run as bench/onnx.ts does:
-  OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch/mlp.py
+  OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch/mlp.py [batch [threads [wall|cpu]]]
 Prints one JSON line with median ms per call for each variant.
 """
 import json
@@ -11,7 +11,11 @@ import time
 
 import torch
 
-torch.set_num_threads(2)
+# argv: batch, threads (default 2), clock: "wall" (default) or "cpu" (process CPU time, which other
+# processes on a shared box barely disturb when threads is 1).
+THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+CLOCK = time.process_time if len(sys.argv) > 3 and sys.argv[3] == "cpu" else time.perf_counter
+torch.set_num_threads(THREADS)
 torch.manual_seed(0)
 B = int(sys.argv[1]) if len(sys.argv) > 1 else 128
 ROUNDS, CALLS, WARMUP = 7, 60, 60
@@ -22,10 +26,10 @@ def timed(fn):
         fn()
     rounds = []
     for _ in range(ROUNDS):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(CALLS):
             fn()
-        rounds.append((time.perf_counter() - t0) * 1000 / CALLS)
+        rounds.append((CLOCK() - t0) * 1000 / CALLS)
     return statistics.median(rounds)
 
 

@@ -7,7 +7,7 @@ Step: critic loss mean D(x_r) − mean D(x_f) + (k/2)·mean(‖∇D(x_r)‖^p + 
 fake in one critic pass (as the ONNX graph does); Adam(2e-4, 0.5, 0.999); then the generator step
 mean D(G(z)) through the updated critic, with the critic's parameters frozen.
 
-Run: OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch/wgan_div.py [batch]
+Run: OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch/wgan_div.py [batch [threads [wall|cpu]]]
 Prints one JSON line with median ms per call.
 """
 import json
@@ -18,7 +18,11 @@ import time
 import torch
 import torch.nn as nn
 
-torch.set_num_threads(2)
+# argv: batch, threads (default 2), clock: "wall" (default) or "cpu" (process CPU time, which other
+# processes on a shared box barely disturb when threads is 1).
+THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+CLOCK = time.process_time if len(sys.argv) > 3 and sys.argv[3] == "cpu" else time.perf_counter
+torch.set_num_threads(THREADS)
 torch.manual_seed(0)
 B = int(sys.argv[1]) if len(sys.argv) > 1 else 64
 Z, K, P = 100, 2.0, 6.0
@@ -30,10 +34,10 @@ def timed(fn):
         fn()
     rounds = []
     for _ in range(ROUNDS):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(CALLS):
             fn()
-        rounds.append((time.perf_counter() - t0) * 1000 / CALLS)
+        rounds.append((CLOCK() - t0) * 1000 / CALLS)
     return statistics.median(rounds)
 
 

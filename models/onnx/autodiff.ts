@@ -97,10 +97,15 @@ export function grad(y: Tensor, xs: readonly Tensor[], seed?: Tensor): Tensor[] 
         );
       }
       const prev = grads.get(input);
-      grads.set(input, prev ? scope(`/grad/${input.path}`, () => add(prev, c)) : c);
+      grads.set(input, prev ? scope(`/grad/${input.path}`, () => accumulate(prev, c)) : c);
     });
   }
   return xs.map((x) => grads.get(x) ?? expand(scalar(0, x.dtype), x.shape));
+}
+
+/** `a + b` for two cotangents of one value; ops with a `combine` rule merge two of their outputs into one. */
+function accumulate(a: Tensor, b: Tensor): Tensor {
+  return (a.op === b.op ? a.op.combine?.(a, b) : null) ?? add(a, b);
 }
 
 /** Gradients as a record keyed like `xs`. */

@@ -93,6 +93,11 @@ export interface OpDef {
   infer(inputs: readonly Tensor[], attrs: Attrs): TensorType;
   emit(e: Emitter, t: Tensor, ins: readonly string[], out: string): void;
   vjp?: (g: Tensor, t: Tensor) => readonly (Tensor | null)[];
+  /**
+   * Adds two outputs of this op more cheaply than an Add of them, or returns null when it cannot (e.g. a
+   * bilinear op whose two applications share an operand). Reverse mode sums fan-in with it.
+   */
+  combine?: (a: Tensor, b: Tensor) => Tensor | null;
   /** An alias op emits no node: its value is its first input's value (stop_gradient). */
   readonly alias?: boolean;
 }

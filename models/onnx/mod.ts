@@ -22,6 +22,7 @@ export * from "./layers.ts";
 export * from "./optimizers.ts";
 export * from "./train_step.ts";
 export * from "./session.ts";
+export * from "./profile.ts";
 export * from "./runner.ts";
 export * from "./export.ts";
 export * from "./models/mlp.ts";

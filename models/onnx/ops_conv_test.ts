@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { grad } from "./autodiff.ts";
 import { input, type Tensor } from "./graph.ts";
-import { conv2d, convTranspose2d, type ConvTransposeOptions } from "./ops_conv.ts";
-import { cast, mul, tanh } from "./ops_elementwise.ts";
+import {
+  conv2d,
+  convGeometry,
+  convTranspose2d,
+  type ConvTransposeOptions,
+  convWeightGrad,
+} from "./ops_conv.ts";
+import { add, cast, mul, tanh } from "./ops_elementwise.ts";
 import { reduceSum } from "./ops_reduce.ts";
 import { checkGradients, evaluate, randn, relL2 } from "./testing.ts";
 
@@ -97,4 +103,63 @@ Deno.test("conv geometry errors say what does not fit", () => {
   const x = input("x", "float32", [1, 3, 8, 8]);
   const w = input("w", "float32", [4, 2, 3, 3]);
   assert.throws(() => conv2d(x, w), /Conv at top level: input has 3 channels but the weight expects 2/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// ConvWeightGrad: the weight gradient of both convolutions, bilinear, merged on a shared cotangent
+
+const wgCases = [
+  { name: "k4 s2 p1", x: [2, 3, 8, 8], kernel: [4, 4] as const, opts: { stride: 2, pad: 1 } },
+  {
+    name: "k3 s2 dilation 2, asymmetric pads",
+    x: [2, 2, 9, 8],
+    kernel: [3, 2] as const,
+    opts: { stride: [2, 1] as const, dilation: [2, 1] as const, pads: [1, 0, 2, 1] as const },
+  },
+];
+
+for (const c of wgCases) {
+  Deno.test(`ConvWeightGrad ${c.name}: its own gradients (for higher orders) match float64 finite differences`, async () => {
+    const o = 3;
+    const probe = conv2d(
+      input("px", "float64", c.x),
+      input("pw", "float64", [o, c.x[1]!, ...c.kernel]),
+      undefined,
+      c.opts,
+    );
+    const geo = convGeometry(c.opts);
+    await checkGradients(
+      `wg ${c.name}`,
+      { x: { shape: c.x }, g: { shape: probe.shape }, v: { shape: [o, c.x[1]!, ...c.kernel] } },
+      (xs) => reduceSum(mul(tanh(convWeightGrad(xs.x!, xs.g!, geo, c.kernel)), xs.v!)),
+      { maxEntries: 24 },
+    );
+  });
+}
+
+Deno.test("two weight gradients with the same cotangent are summed as one, with the same value", async () => {
+  const x1 = input("x1", "float64", [2, 3, 6, 6]);
+  const x2 = input("x2", "float64", [2, 3, 6, 6]);
+  const w = input("w", "float64", [4, 3, 4, 4]);
+  const v = input("v", "float64", [2, 4, 3, 3]);
+  const f = (xs: Record<string, Tensor>) =>
+    reduceSum(
+      mul(
+        add(
+          conv2d(xs.x1!, xs.w!, undefined, { stride: 2, pad: 1 }),
+          conv2d(xs.x2!, xs.w!, undefined, { stride: 2, pad: 1 }),
+        ),
+        xs.v!,
+      ),
+    );
+  // Both convolutions get the cotangent v, so dL/dw = wg(x1, v) + wg(x2, v) = wg(x1 + x2, v).
+  const [dw] = grad(f({ x1, x2, w, v }), [w]);
+  assert.equal(dw!.op.name, "ConvWeightGrad");
+  assert.equal(dw!.inputs[0]!.op.name, "Add");
+  await checkGradients("shared cotangent", {
+    x1: { shape: x1.shape },
+    x2: { shape: x2.shape },
+    w: { shape: w.shape },
+    v: { shape: v.shape },
+  }, f);
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { constant, input } from "./graph.ts";
-import { mul } from "./ops_elementwise.ts";
+import { grad } from "./autodiff.ts";
+import { mul, tanh } from "./ops_elementwise.ts";
 import { batchNorm, layerNorm, logSoftmax, softmax, softmaxCrossEntropy } from "./ops_nn.ts";
 import { reduceSum } from "./ops_reduce.ts";
 import { checkGradients, evaluate } from "./testing.ts";
@@ -35,6 +36,24 @@ Deno.test("layerNorm and batchNorm (batch statistics): gradients match finite di
     "batchNorm2d",
     { x: { shape: [5, 3] }, w: { shape: [5, 3] } },
     ({ x, w }) => reduceSum(mul(batchNorm(x!), w!)),
+  );
+});
+
+Deno.test("batchNorm's hand-written backward differentiates again (second order matches finite differences)", async () => {
+  // f = ⟨∂/∂x Σ w·bn(x; g, b), v⟩: differentiating it goes through the VJP rule and the statistics.
+  await checkGradients(
+    "batchNorm second order",
+    {
+      x: { shape: [4, 3, 2, 2] },
+      g: { shape: [3] },
+      b: { shape: [3] },
+      w: { shape: [4, 3, 2, 2] },
+      v: { shape: [4, 3, 2, 2] },
+    },
+    ({ x, g, b, w, v }) => {
+      const [dx] = grad(reduceSum(mul(tanh(batchNorm(x!, g!, b!)), w!)), [x!]);
+      return reduceSum(mul(dx!, v!));
+    },
   );
 });
 

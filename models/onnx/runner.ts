@@ -193,6 +193,15 @@ export class TrainRunner {
     }
   }
 
+  /**
+   * Ends profiling on every open session (opened with `profileFilePrefix`), so that each writes its
+   * profile file.
+   */
+  endProfiling(): void {
+    this.#host?.endProfiling();
+    for (const s of this.#fused.values()) s.endProfiling();
+  }
+
   /** Releases the sessions. */
   async release(): Promise<void> {
     await this.#host?.release();

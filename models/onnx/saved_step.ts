@@ -4,7 +4,8 @@
  * ```
  * <dir>/signature.json          name, dtype, batch/hyper specs, carried tensors, params, metrics, fused ks
  * <dir>/train_step.onnx         one step per call
- * <dir>/train_step.k<K>.onnx    K fused steps per call (Scan), for each K asked for
+ * <dir>/train_step.k<K>.onnx    K fused steps per call (Scan), for each K asked for (any other K is
+ *                               derived from train_step.onnx on load, fuse_steps.ts)
  * <dir>/init.safetensors        the initial state (parameters from the seed, zeroed optimizer state)
  * ```
  *
@@ -14,6 +15,7 @@
  * @module
  */
 import type { FloatDType } from "./dtype.ts";
+import { fuseSteps } from "./fuse_steps.ts";
 import { decodeSafetensors, encodeSafetensors, stateToTensors } from "./safetensors.ts";
 import type { BatchSpec, TrainStepGraph } from "./train_step.ts";
 
@@ -67,7 +69,7 @@ export class SavedTrainStep implements TrainStepGraph {
   readonly params: readonly { name: string; shape: number[] }[];
   readonly carried: readonly { name: string; shape: number[]; dtype: FloatDType }[];
   readonly metrics: readonly string[];
-  /** The fused step counts that have a model on disk. */
+  /** The fused step counts that have a model on disk (others are derived from the host model). */
   readonly fused: readonly number[];
   /** The seed the initial state was drawn with (also feeds the in-graph RNG). */
   readonly seed: number;
@@ -104,16 +106,10 @@ export class SavedTrainStep implements TrainStepGraph {
     return Deno.readFileSync(`${this.#dir}/train_step.onnx`);
   }
 
+  /** The model of `k` fused steps: the one the graph stage wrote, else derived from the host model. */
   fusedModel(k: number): Uint8Array {
-    if (!this.fused.includes(k)) {
-      throw new Error(
-        `${this.name}: no fused model for k=${k} was built (available: ${
-          this.fused.join(", ") || "none"
-        }); ` +
-          `ask the graph stage for it`,
-      );
-    }
-    return Deno.readFileSync(`${this.#dir}/train_step.k${k}.onnx`);
+    if (this.fused.includes(k)) return Deno.readFileSync(`${this.#dir}/train_step.k${k}.onnx`);
+    return fuseSteps(this.hostModel(), k, this);
   }
 
   initialState(seed: number): Record<string, Float32Array | Float64Array> {

@@ -44,10 +44,10 @@
  *
  * @module
  */
-import pkg from "onnx-proto";
 import { gradMap } from "./autodiff.ts";
 import type { DType, FloatDType } from "./dtype.ts";
-import { emitGraph, encodeModel, valueInfo } from "./emit.ts";
+import { emitGraph, encodeModel } from "./emit.ts";
+import { fuseSteps } from "./fuse_steps.ts";
 import { GraphError, input, scope, type Tensor } from "./graph.ts";
 import { initParam, type ParamSpec } from "./init.ts";
 import { add } from "./ops_elementwise.ts";
@@ -55,8 +55,6 @@ import { reshape } from "./ops_shape.ts";
 import { applyUpdates, type Optimizer, type SlotSpec } from "./optimizers.ts";
 import { checkSameShape, paramName, type ParamSource } from "./params.ts";
 import { GraphRng } from "./rng.ts";
-
-const { onnx } = pkg;
 
 /** A minibatch input of one step. */
 export interface BatchSpec {
@@ -134,16 +132,12 @@ const selects = (select: ParamSelector | undefined, name: string) =>
     ? select(name)
     : select.includes(name);
 
-/** Runs `build` once, with carried inputs named by `carriedName` and batch inputs by `batchName`. */
-function trace(
-  cfg: TrainStepConfig,
-  carriedName: (n: string) => string,
-  batchName: (n: string) => string,
-): Trace {
+/** Runs `build` once: carried inputs, batch inputs and hyperparameters are graph inputs named as they are. */
+function trace(cfg: TrainStepConfig): Trace {
   const dtype = cfg.dtype ?? "float32";
   const carried = new Map<string, Carried>();
   const declare = (spec: ParamSpec | CarriedSpec, isParam: boolean): Carried => {
-    const t = input(carriedName(spec.name), spec.dtype, spec.shape);
+    const t = input(spec.name, spec.dtype, spec.shape);
     const c = { spec, isParam, input: t, current: t };
     carried.set(spec.name, c);
     return c;
@@ -151,7 +145,7 @@ function trace(
   const seed = input("seed", "int32", []);
   const stepSlot = declare({ name: "step", shape: [], dtype, fill: 0 }, false);
   const batch = Object.fromEntries(
-    Object.entries(cfg.batch).map(([n, b]) => [n, input(batchName(n), b.dtype, b.shape)]),
+    Object.entries(cfg.batch).map(([n, b]) => [n, input(n, b.dtype, b.shape)]),
   );
   const hyper = Object.fromEntries(Object.keys(cfg.hyper ?? {}).map((n) => [n, input(n, dtype, [])]));
 
@@ -276,17 +270,15 @@ export class TrainStep implements TrainStepGraph {
   readonly carried: readonly (ParamSpec | CarriedSpec)[];
   /** Metric names, in output order. */
   readonly metrics: readonly string[];
-  readonly #cfg: TrainStepConfig;
   #host?: Uint8Array;
   readonly #fused = new Map<number, Uint8Array>();
 
   constructor(cfg: TrainStepConfig) {
-    this.#cfg = cfg;
     this.name = cfg.name;
     this.dtype = cfg.dtype ?? "float32";
     this.batch = cfg.batch;
     this.hyper = cfg.hyper ?? {};
-    const t = trace(cfg, (n) => n, (n) => n);
+    const t = trace(cfg);
     this.carried = [...t.carried.values()].map((c) => c.spec);
     this.params = [...t.carried.values()].filter((c) => c.isParam).map((c) => c.spec as ParamSpec);
     this.metrics = t.metrics.map(([n]) => n);
@@ -316,55 +308,11 @@ export class TrainStep implements TrainStepGraph {
     return this.#host!;
   }
 
-  /** The fused model: `k` steps per call through a Scan over batch tensors stacked as [k, ...]. */
+  /** The fused model: `k` steps per call through a Scan over batch tensors stacked as [k, ...] (fuse_steps.ts). */
   fusedModel(k: number): Uint8Array {
-    if (!Number.isInteger(k) || k < 1) throw new Error(`fusedModel: k must be a positive integer, got ${k}`);
-    if (Object.keys(this.batch).length === 0) {
-      throw new Error(
-        `${this.name}: fused steps need at least one batch input (the Scan iterates over them)`,
-      );
-    }
     const hit = this.#fused.get(k);
     if (hit) return hit;
-    const cfg = this.#cfg;
-    const t = trace(cfg, (n) => `carry/${n}`, (n) => `slice/${n}`);
-    const carried = [...t.carried.values()];
-    const body = emitGraph({
-      name: `${cfg.name}_body`,
-      inputs: [...carried.map((c) => c.input), ...Object.values(t.batch)],
-      outerScope: [...Object.values(t.hyper), t.seed],
-      outputs: [
-        ...carried.map((c): [string, Tensor] => [`carry_next/${c.spec.name}`, c.current]),
-        ...t.metrics.map(([n, m]): [string, Tensor] => [`metric/${n}`, m]),
-      ],
-    });
-    const batchNames = Object.keys(cfg.batch);
-    const scan = {
-      name: "scan",
-      opType: "Scan",
-      input: [...carried.map((c) => c.spec.name), ...batchNames],
-      output: [...carried.map((c) => `next/${c.spec.name}`), ...t.metrics.map(([n]) => n)],
-      attribute: [
-        { name: "body", type: onnx.AttributeProto.AttributeType.GRAPH, g: body },
-        { name: "num_scan_inputs", type: onnx.AttributeProto.AttributeType.INT, i: batchNames.length },
-      ],
-    };
-    const graph = onnx.GraphProto.fromObject({
-      name: `${cfg.name}_x${k}`,
-      docString: `${k} fused train steps of '${cfg.name}' (Scan over stacked minibatches)`,
-      node: [scan],
-      input: [
-        ...carried.map((c) => valueInfo(c.spec.name, c.spec.dtype, c.spec.shape)),
-        ...batchNames.map((n) => valueInfo(n, cfg.batch[n]!.dtype, [k, ...cfg.batch[n]!.shape])),
-        ...Object.keys(t.hyper).map((n) => valueInfo(n, this.dtype, [])),
-        valueInfo("seed", "int32", []),
-      ],
-      output: [
-        ...carried.map((c) => valueInfo(`next/${c.spec.name}`, c.spec.dtype, c.spec.shape)),
-        ...t.metrics.map(([n, m]) => valueInfo(n, m.dtype, [k])),
-      ],
-    });
-    const bytes = encodeModel(graph, { docString: "Built by models/onnx/train_step.ts" });
+    const bytes = fuseSteps(this.hostModel(), k, this);
     this.#fused.set(k, bytes);
     return bytes;
   }

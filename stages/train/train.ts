@@ -46,27 +46,18 @@ export const trainParams = z.object({
   device: z.enum(["cpu", "cuda"]).default("cpu"),
   /** onnxruntime's intra-op threads (default: the stage's share of the cores, StageContext.threads). */
   threads: z.number().int().min(1).optional(),
-  /** Steps per call: 1 runs the host loop; K > 1 runs K fused steps per call (the graph stage must build K). */
-  fuse: z.number().int().min(1).default(1),
+  /**
+   * Steps per onnxruntime call: K > 1 runs K steps fused in one Scan call (the same arithmetic as K single
+   * steps, without copying the whole state out K times), 1 runs one step per call, "auto" picks K (see
+   * {@link autoFuse}). Calls never cross a log, checkpoint or snapshot step or the end: near one the loop
+   * takes single steps.
+   */
+  fuse: z.union([z.literal("auto"), z.number().int().min(1)]).default("auto"),
   logEvery: z.number().int().min(1).default(10),
   checkpointEvery: every.default(250),
   /** 0: no snapshots. */
   snapshotEvery: every.default(250),
 }).strict().superRefine((p, ctx) => {
-  for (
-    const [name, value] of [["logEvery", p.logEvery], ["checkpointEvery", p.checkpointEvery], [
-      "snapshotEvery",
-      p.snapshotEvery,
-    ], ["steps", p.steps]] as const
-  ) {
-    if (value % p.fuse !== 0) {
-      ctx.addIssue({
-        code: "custom",
-        path: [name],
-        message: `must be a multiple of fuse (${p.fuse}), got ${value}`,
-      });
-    }
-  }
   if (p.checkpointEvery % p.logEvery !== 0) {
     ctx.addIssue({
       code: "custom",
@@ -78,6 +69,19 @@ export const trainParams = z.object({
 });
 
 export type TrainParams = z.output<typeof trainParams>;
+
+/** The most steps "auto" fuses into one call (measured on the WGAN-div step: see bench/onnx.ts). */
+export const AUTO_FUSE_MAX = 8;
+
+/**
+ * The steps per call that `fuse: "auto"` runs: the largest K ≤ {@link AUTO_FUSE_MAX} that divides every
+ * log, checkpoint and snapshot interval, so that no call has to be split near them.
+ */
+export function autoFuse(p: Pick<TrainParams, "logEvery" | "checkpointEvery" | "snapshotEvery">): number {
+  const intervals = [p.logEvery, p.checkpointEvery, p.snapshotEvery].filter((v) => v > 0);
+  for (let k = AUTO_FUSE_MAX; k > 1; k--) if (intervals.every((v) => v % k === 0)) return k;
+  return 1;
+}
 
 /** Beside final.safetensors: the carried state that is not parameters. */
 const OPTIMIZER_FILE = "optimizer.safetensors";
@@ -189,7 +193,13 @@ export const train = defineStage({
       }
     }
     const batchSize = feeds[0]![1].shape[0]!;
-    const k = p.fuse;
+    const fuse = p.fuse === "auto" ? autoFuse(p) : p.fuse;
+    /** Steps the next call takes: `fuse`, unless that would cross a log/checkpoint/snapshot step or the end. */
+    const stepsAt = (at: number) => {
+      const next = [p.logEvery, p.checkpointEvery, p.snapshotEvery].filter((v) => v > 0)
+        .reduce((m, v) => Math.min(m, (Math.floor(at / v) + 1) * v), p.steps);
+      return next - at >= fuse ? fuse : 1;
+    };
     const snapshotPrefix = exported?.paramPrefix ?? "";
     const snapshots = `${ctx.workDir}/snapshots`;
     await Deno.mkdir(snapshots, { recursive: true });
@@ -245,9 +255,11 @@ export const train = defineStage({
     const window = new Map<string, number>();
     const started = performance.now();
     const startStep = loop.step;
+    let calls = 0;
     try {
       while (loop.step < p.steps) {
         ctx.signal.throwIfAborted();
+        const k = stepsAt(loop.step);
         // Gather k batches (and their noise) into stacked inputs.
         const inputs: Record<string, Float32Array | Int32Array> = {};
         for (const [name, spec] of feeds) {
@@ -285,7 +297,9 @@ export const train = defineStage({
             if (!Number.isFinite(value)) {
               ctx.metrics(at, { [name]: value });
               throw new Error(
-                `Training diverged: ${name} is ${value} at step ${at}. The metrics logged up to step ${loop.step} ` +
+                `Training diverged: ${name} is ${value} at step ${at}. The metrics logged up to step ${
+                  loop.metrics.at(-1)?.step ?? 0
+                } ` +
                   `are kept (deno task query "select * from metrics where stage = '${ctx.stage}'"); a lower learning ` +
                   `rate (train.hyper) or another seed may help`,
               );
@@ -316,7 +330,7 @@ export const train = defineStage({
           });
         }
         // Let the event loop breathe (progress, signals) without slowing the loop measurably.
-        if (loop.step % (8 * k) === 0) await new Promise((r) => setTimeout(r, 0));
+        if (++calls % 8 === 0) await new Promise((r) => setTimeout(r, 0));
       }
       loop.data = batches.position();
     } finally {

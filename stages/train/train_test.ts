@@ -6,7 +6,7 @@ import { saveTrainStep } from "../../models/onnx/saved_step.ts";
 import { createSession, runSession } from "../../models/onnx/session.ts";
 import { graph as wganDivGraph } from "../../pipelines/wgan_div/graph.ts";
 import { mnistStage } from "../data/sources/mnist.ts";
-import { train } from "./train.ts";
+import { autoFuse, train } from "./train.ts";
 
 // One MNIST shard set and one tiny WGAN-div graph, shared by the tests below.
 const data = (await runStageForTest(mnistStage, { params: {} })).outDir;
@@ -58,7 +58,15 @@ Deno.test("train.run trains a GAN, logs window means, snapshots and exports a st
 });
 
 Deno.test("train.run resumes a killed training from its checkpoint and ends bit-identical", async () => {
-  const params = { steps: 20, feeds: GAN_FEEDS, logEvery: 5, checkpointEvery: 10, snapshotEvery: 10 };
+  // One step per call, so that the kill below (timed by the checkpoint file's appearance) lands mid-run.
+  const params = {
+    steps: 20,
+    feeds: GAN_FEEDS,
+    logEvery: 5,
+    checkpointEvery: 10,
+    snapshotEvery: 10,
+    fuse: 1,
+  };
   const whole = await runStageForTest(train, { params, inputs: { graph: tinyGan, data } });
 
   // Interrupt after the checkpoint at step 10, as a kill would, then run again with the same work folder.
@@ -96,7 +104,10 @@ Deno.test("train.run resumes a killed training from its checkpoint and ends bit-
 
 Deno.test("train.run fused steps give the host loop's result", async () => {
   const base = { steps: 10, feeds: GAN_FEEDS, logEvery: 2, checkpointEvery: 0, snapshotEvery: 0 };
-  const host = await runStageForTest(train, { params: base, inputs: { graph: tinyGan, data } });
+  const host = await runStageForTest(train, {
+    params: { ...base, fuse: 1 },
+    inputs: { graph: tinyGan, data },
+  });
   const fused = await runStageForTest(train, {
     params: { ...base, fuse: 2 },
     inputs: { graph: tinyGan, data },
@@ -107,6 +118,42 @@ Deno.test("train.run fused steps give the host loop's result", async () => {
   );
 });
 
+Deno.test("train.run: calls never cross a log, checkpoint or snapshot step, so fusing changes nothing a user sees", async () => {
+  // K = 4 does not divide the intervals (the graph stage built only K = 2: K = 4 is derived on load).
+  const base = { steps: 22, feeds: GAN_FEEDS, logEvery: 5, checkpointEvery: 10, snapshotEvery: 6 };
+  const host = await runStageForTest(train, {
+    params: { ...base, fuse: 1 },
+    inputs: { graph: tinyGan, data },
+  });
+  const fused = await runStageForTest(train, {
+    params: { ...base, fuse: 4 },
+    inputs: { graph: tinyGan, data },
+  });
+  for (
+    const file of ["final.safetensors", "metrics.parquet", "train.json", "snapshots/step-000018.safetensors"]
+  ) {
+    assert.deepEqual(
+      Deno.readFileSync(`${fused.outDir}/${file}`),
+      Deno.readFileSync(`${host.outDir}/${file}`),
+      file,
+    );
+  }
+  assert.deepEqual(
+    [...Deno.readDirSync(`${fused.outDir}/snapshots`)].map((e) => e.name).sort(),
+    ["step-000000", "step-000006", "step-000012", "step-000018"].map((n) => `${n}.safetensors`),
+  );
+  assert.deepEqual(fused.progress.map((p) => p.done), [5, 10, 15, 20, 22]);
+  assert.deepEqual(fused.progress, host.progress);
+});
+
+Deno.test("fuse: auto takes the largest K up to 8 that divides the log, checkpoint and snapshot intervals", () => {
+  assert.equal(autoFuse({ logEvery: 10, checkpointEvery: 250, snapshotEvery: 200 }), 5);
+  assert.equal(autoFuse({ logEvery: 20, checkpointEvery: 0, snapshotEvery: 0 }), 5);
+  assert.equal(autoFuse({ logEvery: 16, checkpointEvery: 320, snapshotEvery: 0 }), 8);
+  assert.equal(autoFuse({ logEvery: 1, checkpointEvery: 10, snapshotEvery: 0 }), 1);
+  assert.equal(train.params.parse({}).fuse, "auto");
+});
+
 Deno.test("train.run stops at the first non-finite metric, naming it and the step", async () => {
   const dir = await Deno.makeTempDir();
   await saveTrainStep(
@@ -114,14 +161,21 @@ Deno.test("train.run stops at the first non-finite metric, naming it and the ste
     `${dir}/step`,
     { seed: 0 },
   );
-  const result = runStageForTest(train, {
-    params: { steps: 50, feeds: { x: "images", y: "labels" }, transform: {}, logEvery: 1 },
-    inputs: { graph: dir, data },
-  });
-  await assert.rejects(
-    result,
-    /Training diverged: (loss|accuracy) is (NaN|Infinity|-Infinity) at step \d+\. The metrics logged up to step \d+ are kept/,
-  );
+  const diverge = async (fuse: "auto" | number, logEvery: number) => {
+    const result = runStageForTest(train, {
+      params: { steps: 50, feeds: { x: "images", y: "labels" }, transform: {}, logEvery, fuse },
+      inputs: { graph: dir, data },
+    });
+    let message = "";
+    await assert.rejects(result, (err: Error) => {
+      message = err.message;
+      return /Training diverged: (loss|accuracy) is (NaN|Infinity|-Infinity) at step \d+\. The metrics logged up to step \d+ are kept/
+        .test(err.message);
+    });
+    return message;
+  };
+  // Fused steps name the same step as single steps.
+  assert.equal(await diverge(5, 10), await diverge(1, 10));
 });
 
 Deno.test("train.run rejects feeds and hyperparameters the graph does not have", async () => {
@@ -139,10 +193,7 @@ Deno.test("train.run rejects feeds and hyperparameters the graph does not have",
     }),
     /train\.hyper\.lr: the graph has no hyperparameter 'lr' \(it has lr_d, lr_g\)/,
   );
-  assert.throws(
-    () => train.params.parse({ fuse: 4, logEvery: 10 }),
-    /must be a multiple of fuse \(4\), got 10/,
-  );
+  assert.throws(() => train.params.parse({ fuse: 0 }), /fuse/);
 });
 
 Deno.test("train.run exports the generator's moving average when the graph keeps one", async () => {

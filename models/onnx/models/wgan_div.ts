@@ -19,12 +19,24 @@
 import { grad } from "../autodiff.ts";
 import type { TypedArray } from "../dtype.ts";
 import { exportModel } from "../export.ts";
-import { scope, type Tensor } from "../graph.ts";
+import { constant, scope, type Tensor } from "../graph.ts";
 import { inits } from "../init.ts";
 import { batchNormLayer, conv2dLayer, convTranspose2dLayer, dense } from "../layers.ts";
-import { add, equal, leakyRelu, mask, mul, pow, relu, stopGradient, sub, tanh } from "../ops_elementwise.ts";
+import {
+  add,
+  equal,
+  leakyRelu,
+  mask,
+  mul,
+  neg,
+  pow,
+  relu,
+  stopGradient,
+  sub,
+  tanh,
+} from "../ops_elementwise.ts";
 import { reduceMean, reduceSum } from "../ops_reduce.ts";
-import { concat, flatten, reshape, slice } from "../ops_shape.ts";
+import { concat, flatten, reshape } from "../ops_shape.ts";
 import { adam } from "../optimizers.ts";
 import type { ParamSource } from "../params.ts";
 import { buildTrainStep, type TrainStep } from "../train_step.ts";
@@ -95,25 +107,39 @@ export function wganDivCriticLoss(
 ): CriticLoss {
   const cfg = wganDivConfig(config);
   const batch = xr.shape[0]!;
-  let sr: Tensor, sf: Tensor, normPow: Tensor;
-  if (!cfg.dBatchNorm) {
-    // Without batch norm the critic is per-sample, so real and fake share one pass (bigger GEMMs).
-    const both = concat([xr, xf], 0);
-    const s = critic(ps, both, cfg);
-    sr = slice(s, [0], [batch]);
-    sf = slice(s, [batch], [2 * batch]);
-    normPow = gradNormPow(s, both, cfg.p);
-  } else {
-    sr = critic(ps, xr, cfg);
-    sf = critic(ps, xf, cfg);
-    normPow = concat([gradNormPow(sr, xr, cfg.p), gradNormPow(sf, xf, cfg.p)], 0);
+  // (k/2)·mean over the batch of (‖∇D(x_r)‖^p + ‖∇D(x_f)‖^p) = (k/2)·sum(all 2B terms)/B
+  const penaltyOf = (normPow: Tensor) => mul(reduceSum(normPow), cfg.k / 2 / batch);
+  if (cfg.dBatchNorm) {
+    const sr = critic(ps, xr, cfg);
+    const sf = critic(ps, xf, cfg);
+    const normPow = concat([gradNormPow(sr, xr, cfg.p), gradNormPow(sf, xf, cfg.p)], 0);
+    return scope("loss_d", () => {
+      const meanR = reduceMean(sr);
+      const meanF = reduceMean(sf);
+      const penalty = penaltyOf(normPow);
+      return { penalty, wdist: sub(meanF, meanR), lossD: add(sub(meanR, meanF), penalty) };
+    });
   }
+  // Without batch norm the critic is per-sample, so real and fake share one pass (bigger GEMMs), and
+  // mean D(x_r) − mean D(x_f) = Σ_n c_n D(x_n) with c = (+1/B for real, −1/B for fake). The penalty's input
+  // gradients are taken of that same sum: ∇ₓ(Σ c_n D(x_n)) = c_n ∇D(x_n) per sample and |c_n| = 1/B, so
+  // ‖∇D(x_n)‖² = B²‖·‖². Reverse mode through L_D then meets the penalty's backward pass node for node
+  // instead of running a second one through the critic (one transposed convolution per layer less), and
+  // both terms of each critic weight's gradient come with the same cotangent, which autodiff adds as one
+  // weight-gradient convolution (ConvWeightGrad's combine rule). For a power-of-two batch the scalings by c_n
+  // and B² are exact, so the penalty equals the one computed with cotangent 1.
+  const both = concat([xr, xf], 0);
+  const s = critic(ps, both, cfg);
+  const signs = new (s.dtype === "float64" ? Float64Array : Float32Array)(2 * batch)
+    .map((_, i) => (i < batch ? 1 / batch : -1 / batch));
+  const first = scope("loss_d", () => reduceSum(mul(s, constant(signs, s.dtype, [2 * batch, 1], "signs"))));
+  const [gc] = grad(first, [both]);
+  const sq = mul(reduceSum(mul(gc!, gc!), [1, 2, 3]), batch * batch);
+  // ‖g‖^p = (‖g‖²)^(p/2): no square root, so no singularity at g = 0.
+  const normPow = cfg.p === 2 ? sq : pow(sq, cfg.p / 2);
   return scope("loss_d", () => {
-    const meanR = reduceMean(sr);
-    const meanF = reduceMean(sf);
-    // (k/2)·mean over the batch of (‖∇D(x_r)‖^p + ‖∇D(x_f)‖^p) = (k/2)·sum(all 2B terms)/B
-    const penalty = mul(reduceSum(normPow), cfg.k / 2 / batch);
-    return { penalty, wdist: sub(meanF, meanR), lossD: add(sub(meanR, meanF), penalty) };
+    const penalty = penaltyOf(normPow);
+    return { penalty, wdist: neg(first), lossD: add(first, penalty) };
   });
 }
 
