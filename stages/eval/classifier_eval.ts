@@ -9,8 +9,8 @@
  * `logits` and `features` outputs, e.g. stages/eval/classifier_graph.ts); the data are transformed with
  * `transform`, which must be the training's.
  *
- * Metrics, per snapshot step: `test_accuracy`, `test_loss`, `ece`, `confidence`, `noise_confidence`,
- * `feature_ratio`; at the end `steps_to_target` (when the target was reached) and the final snapshot's
+ * Metrics, per snapshot step: `test-accuracy`, `test-loss`, `ece`, `confidence`, `noise-confidence`,
+ * `feature-ratio` (hyphens: the claims table breaks long names there); at the end `steps-to-target` (when the target was reached) and the final snapshot's
  * values again (the claims read the last value). Output: classifier.json ({@link ClassifierEvaluation}).
  *
  * @module
@@ -172,7 +172,7 @@ export const classifierEval = defineStage({
       : stepsToReach(bySteps.map((q) => q.step), bySteps.map((q) => q.accuracy), p.target);
     ctx.metrics(final.step, {
       ...metricsOf(final),
-      ...(stepsToTarget === null ? {} : { steps_to_target: stepsToTarget }),
+      ...(stepsToTarget === null ? {} : { "steps-to-target": stepsToTarget }),
     });
     const scatter: ClassifierEvaluation["scatter"] = [];
     if (featureDim === 2 && p.scatter > 0) {
@@ -206,12 +206,12 @@ export const classifierEval = defineStage({
 
 function metricsOf(q: SnapshotQuality): Record<string, number> {
   return {
-    test_accuracy: q.accuracy,
-    test_loss: q.loss,
+    "test-accuracy": q.accuracy,
+    "test-loss": q.loss,
     ece: q.ece,
     confidence: q.confidence,
-    feature_ratio: q.featureRatio,
-    ...(q.noiseConfidence === null ? {} : { noise_confidence: q.noiseConfidence }),
+    "feature-ratio": q.featureRatio,
+    ...(q.noiseConfidence === null ? {} : { "noise-confidence": q.noiseConfidence }),
   };
 }
 
