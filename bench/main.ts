@@ -1,10 +1,21 @@
 /**
  * `deno task bench [AREA…]`: runs each area's benchmark (bench/<area>.ts) in its own process, one
- * after another, so that their timings do not disturb each other. Areas: engine, data, onnx, wgan-div, linalg, workflow, numeric, scaleout, density.
+ * after another, so that their timings do not disturb each other. Areas: engine, data, onnx, wgan-div, linalg, workflow, numeric, scaleout, density, optim.
  *
  * @module
  */
-const AREAS = ["engine", "data", "onnx", "wgan_div", "linalg", "workflow", "numeric", "scaleout", "density"];
+const AREAS = [
+  "engine",
+  "data",
+  "onnx",
+  "wgan_div",
+  "linalg",
+  "workflow",
+  "numeric",
+  "scaleout",
+  "density",
+  "optim",
+];
 const wanted = Deno.args.length ? Deno.args.map((a) => a.replaceAll("-", "_")) : AREAS;
 const unknown = wanted.filter((a) => !AREAS.includes(a));
 if (unknown.length) {
