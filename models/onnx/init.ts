@@ -110,7 +110,9 @@ export type Init =
   | { kind: "ones" }
   | { kind: "constant"; value: number }
   | { kind: "normal"; std: number; mean?: number }
-  | { kind: "uniform"; low: number; high: number };
+  | { kind: "uniform"; low: number; high: number }
+  /** N(0, std²) with draws beyond ±bound·std redrawn (TensorFlow's truncated_normal, BERT's initializer). */
+  | { kind: "truncatedNormal"; std: number; bound: number };
 
 /** Initialisers. */
 export const inits = {
@@ -120,6 +122,8 @@ export const inits = {
   /** N(mean, std²), e.g. DCGAN's N(0, 0.02). */
   normal: (std: number, mean = 0): Init => ({ kind: "normal", std, mean }),
   uniform: (low: number, high: number): Init => ({ kind: "uniform", low, high }),
+  /** N(0, std²) redrawn beyond ±bound·std (default 2, as TensorFlow); its std is 0.8796·std at bound 2. */
+  truncatedNormal: (std: number, bound = 2): Init => ({ kind: "truncatedNormal", std, bound }),
   /** PyTorch's default for Linear/Conv weights and biases: U(±1/√fanIn). */
   torchDefault: (fanIn: number): Init => ({
     kind: "uniform",
@@ -164,6 +168,15 @@ export function initParam(spec: ParamSpec, seed: number): Float32Array | Float64
     case "uniform": {
       const rng = new Rng(seed, spec.name);
       for (let i = 0; i < n; i++) out[i] = init.low + (init.high - init.low) * rng.uniform();
+      break;
+    }
+    case "truncatedNormal": {
+      const rng = new Rng(seed, spec.name);
+      for (let i = 0; i < n; i++) {
+        let z = rng.normal();
+        while (Math.abs(z) > init.bound) z = rng.normal();
+        out[i] = init.std * z;
+      }
       break;
     }
   }

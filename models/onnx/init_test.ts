@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initParams, inits, Rng } from "./init.ts";
+import { initParam, initParams, inits, Rng } from "./init.ts";
 
 Deno.test("Rng is reproducible and its streams are independent", () => {
   const a = new Rng(42, "w");
@@ -34,4 +34,21 @@ Deno.test("initParams: same seed same values, adding a parameter leaves the othe
     Array.from(initParams([{ ...b, init: inits.zeros() }], 1)["fc/b"]!),
     new Array(20).fill(0),
   );
+});
+
+Deno.test("truncatedNormal: no draw beyond ±2σ, and the std is 0.8796·σ within 4 standard errors", () => {
+  const n = 200_000;
+  const x = initParam({ name: "w", shape: [n], dtype: "float64", init: inits.truncatedNormal(0.02) }, 7);
+  let m2 = 0, m4 = 0;
+  for (const v of x) {
+    assert.ok(Math.abs(v) <= 0.04, `${v} beyond 2σ`);
+    m2 += v * v;
+    m4 += v ** 4;
+  }
+  m2 /= n;
+  m4 /= n;
+  // s.e. of the std from the second and fourth moments (delta method): √((m4 − m2²)/n)/(2√m2).
+  const se = Math.sqrt((m4 - m2 * m2) / n) / (2 * Math.sqrt(m2));
+  const want = 0.02 * 0.8796256610342398; // pipelines/bert_init/truncated_normal.ts, closed form
+  assert.ok(Math.abs(Math.sqrt(m2) - want) < 4 * se, `${Math.sqrt(m2)} vs ${want} ± ${se}`);
 });

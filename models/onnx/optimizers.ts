@@ -247,24 +247,52 @@ export function newtonSchulz(
   return tall ? transpose(x) : x;
 }
 
-/** Options of {@link muon}. */
+/** Options of {@link muon} and {@link muonMatrices}. */
 export interface MuonOptions {
-  /** Learning rate of the matrix parameters (default 0.02). */
+  /** Learning rate of the matrix parameters (default 0.02), in units of spectral norm per update. */
   lr?: Hyper;
-  /** Momentum β (default 0.95): M ← βM + G. */
+  /** Momentum β (default 0.95): M ← lerp(M, G, 1 − β) = βM + (1 − β)G, as the reference. */
   momentum?: number;
-  /** Orthogonalise βM + G instead of M (default true). */
+  /** Orthogonalise lerp(G, M, β) = (1 − β)G + βM instead of M (default true). */
   nesterov?: boolean;
   /** Newton–Schulz steps (default 5). */
   nsSteps?: number;
   coeffs?: readonly [number, number, number];
-  /** Decoupled weight decay λ of the matrix parameters: W ← W − lr(msign(M) + λW). */
+  /** Decoupled weight decay λ of the matrix parameters: W ← W(1 − lr·λ) − lr·msign(M) (default 0). */
   weightDecay?: number;
-  /** Adam for the non-matrix parameters (biases, gains; default lr 3e-4, b1 0.9, b2 0.95). */
-  adam?: AdamOptions;
+  /**
+   * AdamW for everything that is not a hidden matrix (embeddings, the input layer, the head, gains and
+   * biases); default the reference's lr 3e-4, b1 0.9, b2 0.95, eps 1e-10, weight decay 0.
+   */
+  adam?: AdamOptions & { weightDecay?: number };
+  /**
+   * Which parameters are hidden matrices (Muon); the rest go to AdamW. Default {@link sequentialHidden}:
+   * every parameter of rank ≥ 2 except the first and the last one the model creates (its input layer
+   * and its head), the reference's rule for an MLP or a ConvNet. Models with embeddings pass their own.
+   */
+  hidden?: (name: string, info: ParamInfo, all: Readonly<Record<string, ParamInfo>>) => boolean;
 }
 
-/** Muon for matrices only; {@link muon} routes the other parameters to Adam. */
+/**
+ * The factor the reference scales an orthogonalised update by, √max(1, A/B), where A × B are the last
+ * two dimensions of the parameter in PyTorch's layout. PyTorch stores a Linear weight as [out, in] and
+ * this project's dense `W` as [in, out], so for a rank-2 parameter A/B = out/in = shape[1]/shape[0] (a
+ * 512 → 10 head gets 1, not √51.2). Convolution kernels have PyTorch's layout [out, in, kh, kw]; the
+ * reference reads the ratio off the 4-D gradient, kh/kw, before flattening it (1 for square kernels).
+ */
+export function muonScale(shape: readonly number[]): number {
+  if (shape.length < 2) throw new Error(`Muon updates matrices, got shape [${shape.join(",")}]`);
+  const [a, b] = shape.length === 2 ? [shape[1]!, shape[0]!] : [shape.at(-2)!, shape.at(-1)!];
+  return Math.sqrt(Math.max(1, a / b));
+}
+
+/**
+ * Muon for matrices only (`muon_update` of KellerJordan/Muon, checked against it in
+ * muon_reference_test.ts): momentum by lerp, Nesterov by lerp, Newton–Schulz on the matrix (a
+ * convolution kernel flattened to [out, in·kh·kw]), the {@link muonScale} factor, decoupled weight decay.
+ * Rank-2 parameters are taken as dense [in, out] weights; NS(Wᵀ) = NS(W)ᵀ, so the orientation only
+ * matters for the scale. {@link muon} routes the other parameters to AdamW.
+ */
 export function muonMatrices(o: MuonOptions = {}): Optimizer {
   const beta = o.momentum ?? 0.95;
   const wd = o.weightDecay ?? 0;
@@ -278,17 +306,17 @@ export function muonMatrices(o: MuonOptions = {}): Optimizer {
       for (const [k, p] of Object.entries(params)) {
         scope(k, () => {
           const g = grads[k]!;
-          const buf = add(mul(state[`momentum/${k}`]!, beta), g);
+          // momentum.lerp_(grad, 1 − β); update = grad.lerp_(momentum, β) (Nesterov) or momentum.
+          const buf = add(mul(state[`momentum/${k}`]!, beta), mul(g, 1 - beta));
           next[`momentum/${k}`] = buf;
-          const dir = o.nesterov === false ? buf : add(mul(buf, beta), g);
-          // Convolution kernels are flattened to [out, in·k·k], as in the reference implementation.
+          const dir = o.nesterov === false ? buf : add(mul(g, 1 - beta), mul(buf, beta));
           const rows = p.shape[0]!;
           const cols = p.size / rows;
           const ortho = reshape(
             newtonSchulz(reshape(dir, [rows, cols]), o.nsSteps ?? 5, o.coeffs ?? MUON_COEFFS),
             p.shape,
           );
-          const scaled = mul(ortho, Math.sqrt(Math.max(1, rows / cols)));
+          const scaled = mul(ortho, muonScale(p.shape));
           const step = wd > 0 ? add(scaled, mul(p, wd)) : scaled;
           updates[k] = mul(step, mul(lr, -1));
         });
@@ -300,16 +328,17 @@ export function muonMatrices(o: MuonOptions = {}): Optimizer {
 
 /**
  * Routes each parameter to one of several optimizers by label (optax's `multi_transform`). State slots
- * are prefixed with the label.
+ * are prefixed with the label. `label` also sees every parameter of the step, in the order the model
+ * created them.
  */
 export function partition(
-  label: (name: string, info: ParamInfo) => string,
+  label: (name: string, info: ParamInfo, all: Readonly<Record<string, ParamInfo>>) => string,
   optimizers: Readonly<Record<string, Optimizer>>,
 ): Optimizer {
   const split = <T>(all: Readonly<Record<string, T>>, infos: Readonly<Record<string, ParamInfo>>) => {
     const groups: Record<string, Record<string, T>> = {};
     for (const [k, v] of Object.entries(all)) {
-      const l = label(k, infos[k]!);
+      const l = label(k, infos[k]!, infos);
       if (!optimizers[l]) {
         throw new Error(`partition: parameter '${k}' got label '${l}', which has no optimizer`);
       }
@@ -400,14 +429,31 @@ export function clipByGlobalNorm(maxNorm: number): Optimizer {
 }
 
 /**
- * Muon (Jordan et al. 2024; Su, "Muon优化器赏析", kexue.fm/archives/10592): momentum, then the update
- * direction orthogonalised by 5 Newton–Schulz steps with coefficients (3.4445, −4.7750, 2.0315) and
- * scaled by √max(1, rows/cols), for parameters of rank ≥ 2; Adam for the rest.
+ * The reference's split for a sequential model (KellerJordan/Muon README: "use Muon to optimize all
+ * the convolutional filters except the first one, and AdamW to optimize everything else"; heads and
+ * embeddings to AdamW): a parameter of rank ≥ 2 that is neither the first nor the last of rank ≥ 2 in
+ * the order the model created them.
+ */
+export function sequentialHidden(
+  name: string,
+  info: ParamInfo,
+  all: Readonly<Record<string, ParamInfo>>,
+): boolean {
+  if (info.shape.length < 2) return false;
+  const matrices = Object.keys(all).filter((k) => all[k]!.shape.length >= 2);
+  return name !== matrices[0] && name !== matrices.at(-1);
+}
+
+/**
+ * Muon (Jordan et al. 2024; Su, "Muon优化器赏析", kexue.fm/archives/10592) as the reference's
+ * `MuonWithAuxAdam`: {@link muonMatrices} for the hidden matrices (`hidden`), AdamW for the rest.
+ * The labels are `muon` and `adam`: slots `opt/<label>/muon/momentum/<param>`, `opt/<label>/adam/…`.
  */
 export function muon(o: MuonOptions = {}): Optimizer {
-  const opt = partition((_, info) => (info.shape.length >= 2 ? "muon" : "adam"), {
+  const hidden = o.hidden ?? sequentialHidden;
+  const opt = partition((name, info, all) => (hidden(name, info, all) ? "muon" : "adam"), {
     muon: muonMatrices(o),
-    adam: adam(o.adam ?? { lr: 3e-4, b1: 0.9, b2: 0.95 }),
+    adam: adamw({ lr: 3e-4, b1: 0.9, b2: 0.95, eps: 1e-10, weightDecay: 0, ...o.adam }),
   });
   return { ...opt, name: "muon" };
 }

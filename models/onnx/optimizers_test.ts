@@ -31,7 +31,11 @@ const OPTIMIZERS: [string, (lr: Hyper) => Optimizer, { quadratic: number; rosenb
   ["adamw", (lr) => adamw({ lr, weightDecay: 1e-4 }), { quadratic: 0.1, rosenbrock: 0.03 }],
   ["rmsprop", (lr) => rmsprop({ lr }), { quadratic: 0.02, rosenbrock: 0.01 }],
   ["rmsprop momentum", (lr) => rmsprop({ lr, momentum: 0.5 }), { quadratic: 0.01, rosenbrock: 3e-3 }],
-  ["muon", (lr) => muon({ lr, adam: { lr } }), { quadratic: 0.1, rosenbrock: 0.01 }],
+  // Every matrix to Muon (the default keeps a model's first and last matrix on AdamW).
+  ["muon", (lr) => muon({ lr, adam: { lr }, hidden: (_, p) => p.shape.length >= 2 }), {
+    quadratic: 0.1,
+    rosenbrock: 0.01,
+  }],
   ["chain(clipByGlobalNorm, adam)", (lr) => chain(clipByGlobalNorm(10), adam({ lr })), {
     quadratic: 0.1,
     rosenbrock: 0.03,
