@@ -16,6 +16,7 @@
  * | `squeeze` | [C, H, W] → [4C, H/2, W/2] (space to depth) | 0 |
  * | `invertibleConv1x1` | y = W x per pixel, W = P·L·(U + diag(sign·e^{logs})) | H·W·Σ logs |
  * | `splitPrior` | ε = (x₂ − μ(x₁))·e^{−logs(x₁)}, a zero-initialised conv prior | −Σ logs |
+ * | `factorOut` | (x₁, ε) of `splitPrior`; `rest` continues on x₁; output flat [N, D] | split's + rest's |
  * | `diagonalScaling` | y = x·e^{s} (NICE's last layer) | H·W·Σ s |
  * | `expRankOne` | y = exp(u vᵀ) x = x + u (vᵀx)(e^{a} − 1)/a, a = ⟨u, v⟩ | a |
  *
@@ -465,6 +466,36 @@ export function splitPrior(name: string): Bijection {
         const [y1, eps] = splitParts(y, "halves");
         const { mean, logs } = prior(fc, y1);
         return concat([y1, add(mul(eps, exp(logs)), mean)], 1);
+      }),
+  };
+}
+
+/**
+ * Glow's multi-scale architecture: the split prior (`splitPrior`) factors half of the channels out as
+ * standard noise ε, and `rest` continues on the other half x₁. The output is flat, [N, D]:
+ * rest(x₁) flattened, then ε flattened, so that the prior reads every dimension once. `restOut` is the
+ * shape of rest's output per sample ([C′, H′, W′]), which the inverse needs to unflatten it.
+ */
+export function factorOut(name: string, rest: Bijection, restOut: readonly number[]): Bijection {
+  const split = splitPrior("split");
+  const flat = (t: Tensor) => reshape(t, [t.shape[0]!, t.size / t.shape[0]!]);
+  return {
+    name,
+    forward: (fc, x) =>
+      scope(name, () => {
+        const s = split.forward(fc, x);
+        const [x1, eps] = splitParts(s.y, "halves");
+        const r = rest.forward(fc, x1);
+        return { y: concat([flat(r.y), flat(eps)], 1), logdet: add(s.logdet, r.logdet) };
+      }),
+    inverse: (fc, y) =>
+      scope(name, () => {
+        const n = y.shape[0]!;
+        const kept = restOut.reduce((a, b) => a * b, 1);
+        const d = y.shape[1]!;
+        const x1 = rest.inverse(fc, reshape(slice(y, [0], [kept], [1]), [n, ...restOut]));
+        const eps = reshape(slice(y, [kept], [d], [1]), x1.shape);
+        return split.inverse(fc, concat([x1, eps], 1));
       }),
   };
 }

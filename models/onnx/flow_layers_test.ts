@@ -15,6 +15,7 @@ import {
   DataInit,
   diagonalScaling,
   expRankOne,
+  factorOut,
   gaussianPrior,
   invertibleConv1x1,
   logisticPrior,
@@ -177,6 +178,13 @@ Deno.test("a chain of layers: log-dets add up, the inverse runs backwards", asyn
     shape: [2, 1, 4, 4],
     paramScale: 0.3,
   }, true);
+});
+
+Deno.test("factorOut: Glow's multi-scale split, the rest of the flow on the kept half, a flat output", async () => {
+  const rest = chain("rest", [squeeze("sq"), actnorm("an"), affineCoupling("c", { net: convNet })]);
+  const layer = factorOut("level", rest, [8, 1, 1]);
+  await holds(layer, { shape: [2, 4, 2, 2], paramScale: 0.4 }, true);
+  await checkLayerGradients(layer, { shape: [2, 4, 2, 2], paramScale: 0.4 });
 });
 
 Deno.test("priors: Gaussian and logistic log-densities, and the logistic inverse CDF", async () => {
