@@ -87,13 +87,17 @@ export const flowSampler = defineStage({
     const figures = [];
     for (const t of temperatures) {
       const images = new Float32Array(p.grid * pixels);
+      let diverged = 0;
       const z = new Float32Array(zSize);
       for (let b = 0; b * batch < p.grid; b++) {
         fillNoise(z, sampler.noise, p.seed, b, 0);
         for (let i = 0; i < z.length; i++) z[i] = z[i]! * (t / info.temperature);
-        const out = (await runSession(session, { [sampler.input]: z }))[sampler.output]!.data as Float32Array;
+        const result = await runSession(session, { [sampler.input]: z });
+        const out = result[sampler.output]!.data as Float32Array;
         const take = Math.min(batch, p.grid - b * batch);
         images.set(out.subarray(0, take * pixels), b * batch * pixels);
+        const bad = result.diverged?.data as Float32Array | undefined;
+        for (let i = 0; i < take; i++) if (bad && bad[i]! > 0) diverged++;
       }
       const name = `samples-t${t}.png`;
       await Deno.writeFile(

@@ -31,8 +31,8 @@
 import { type Bijection, DataInit, type Prior } from "../flow_layers.ts";
 import { exportModel } from "../export.ts";
 import type { Tensor } from "../graph.ts";
-import { add, clip, mul, neg, sub } from "../ops_elementwise.ts";
-import { reduceMean } from "../ops_reduce.ts";
+import { add, cast, clip, equal, logicalNot, mul, neg, sub, where } from "../ops_elementwise.ts";
+import { reduceMean, reduceSum } from "../ops_reduce.ts";
 import { reshape } from "../ops_shape.ts";
 import { adam } from "../optimizers.ts";
 import { ParamInputs, type ParamSource } from "../params.ts";
@@ -115,7 +115,8 @@ export function flowDensityModel(m: ImageFlow, batch: number): Uint8Array {
 /**
  * The sampler export: standard noise `z` [batch, D] (normal, or uniform for a logistic prior) →
  * `image` [batch, …sampleShape] in [−1, 1] (the image-generator convention): the prior's sample
- * scaled by `temperature`, through the inverse flow, clipped to [0, 1] and mapped to [−1, 1].
+ * scaled by `temperature`, through the inverse flow, clipped to [0, 1] and mapped to [−1, 1]; and
+ * `diverged` [batch], the pixels of each sample whose inverse overflowed to NaN (shown black).
  */
 export function flowSamplerModel(m: ImageFlow, batch: number, temperature: number): Uint8Array {
   const d = recordSize(m);
@@ -126,8 +127,12 @@ export function flowSamplerModel(m: ImageFlow, batch: number, temperature: numbe
     build: (ps, { z }) => {
       const prior = reshape(mul(m.prior.fromNoise(z!), temperature), latentShape(m, batch));
       const x = m.flow.inverse({ ps }, prior);
-      const image = sub(mul(clip(x, 0, 1), 2), 1);
-      return { image: reshape(image, [batch, ...m.sampleShape]) };
+      // An inverse that overflowed (an affine coupling dividing by a tiny scale, early in training) gives
+      // NaN: such pixels are shown black, and `diverged` counts them per sample for the report.
+      const finite = equal(x, x);
+      const image = sub(mul(where(finite, clip(x, 0, 1), 0), 2), 1);
+      const diverged = reduceSum(reshape(cast(logicalNot(finite), "float32"), [batch, x.size / batch]), [1]);
+      return { image: reshape(image, [batch, ...m.sampleShape]), diverged };
     },
   }).bytes;
 }
