@@ -17,7 +17,7 @@
  */
 import { z } from "zod";
 import type { ClaimDef } from "../engine/claims.ts";
-import { type Article, definePipeline, type PipelineDef, use } from "../engine/pipeline.ts";
+import { type Article, definePipeline, type PipelineDef, type StageUse, use } from "../engine/pipeline.ts";
 import type { StageKind } from "../engine/stage.ts";
 import { classifierGraph } from "../stages/eval/classifier_graph.ts";
 import { generatorEval } from "../stages/eval/generator_eval.ts";
@@ -67,10 +67,11 @@ export interface ImageGeneratorSpec {
  * far below (under `factor` times) the untrained generator's and uniform noise's, every class of the
  * data covered, and samples that are not copies of training images. `trains` opens the first claim
  * with the article's own words, e.g. "WGAN-div trains a generator without a Lipschitz constraint".
+ * `stage` names the `eval.generator` stage (the image-flow family calls it "fid").
  */
-export function generatorClaims(trains: string, factor = 0.25): ClaimDef[] {
-  const ours = { stage: "evaluate", metric: "final_fid" };
-  const metric = (m: string) => ({ stage: "evaluate", metric: m });
+export function generatorClaims(trains: string, factor = 0.25, stage = "evaluate"): ClaimDef[] {
+  const ours = { stage, metric: "final_fid" };
+  const metric = (m: string) => ({ stage, metric: m });
   return [
     {
       id: "fid-below-untrained",
@@ -109,6 +110,27 @@ export function generatorClaims(trains: string, factor = 0.25): ClaimDef[] {
 /** Training steps of the shared evaluation classifier, per scale. */
 const CLASSIFIER_STEPS = { small: 600, full: 3000 } as const;
 
+/**
+ * The shared evaluation classifier, `classifier-graph` and `classifier` trained on stage `data`: the
+ * same params in every pipeline of a scale, so one cached classifier serves them all.
+ */
+export function classifierStages(scale: "small" | "full"): Record<string, StageUse> {
+  return {
+    "classifier-graph": use(classifierGraph),
+    classifier: use(train, {
+      params: {
+        steps: CLASSIFIER_STEPS[scale],
+        feeds: { x: "images", y: "labels" },
+        transform: { scale: "unit", layout: "nchw" },
+        snapshotEvery: 0,
+        checkpointEvery: 0,
+        logEvery: 20,
+      },
+      inputs: { graph: "classifier-graph", data: "data" },
+    }),
+  };
+}
+
 /** An image-generator pipeline from its spec. */
 export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
   return definePipeline({
@@ -137,18 +159,7 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
           },
           inputs: { graph: "graph", data: "data" },
         }),
-        "classifier-graph": use(classifierGraph),
-        classifier: use(train, {
-          params: {
-            steps: CLASSIFIER_STEPS[p.scale],
-            feeds: { x: "images", y: "labels" },
-            transform: { scale: "unit", layout: "nchw" },
-            snapshotEvery: 0,
-            checkpointEvery: 0,
-            logEvery: 20,
-          },
-          inputs: { graph: "classifier-graph", data: "data" },
-        }),
+        ...classifierStages(p.scale),
         evaluate: use(generatorEval, {
           inputs: { trained: "train", classifier: "classifier", data: "data" },
         }),

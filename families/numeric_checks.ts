@@ -68,6 +68,8 @@ export interface NumericChecksSpec<PP extends z.ZodType> {
   highlights?: SectionsReportParams["highlights"];
   comparison?: SectionsReportParams["comparison"];
   headline?: PipelineDef["headline"];
+  /** How the numbers were computed, for the report's provenance (default: TypeScript in float64). */
+  device?: string;
 }
 
 const SCALE = z.object({ scale: z.enum(["small", "full"]).default("small") }).strict();
@@ -92,7 +94,7 @@ export function numericChecksPipeline<PP extends z.ZodType = typeof SCALE>(
             summary: spec.summary,
             ...(spec.highlights ? { highlights: spec.highlights } : {}),
             ...(spec.comparison ? { comparison: spec.comparison } : {}),
-            device: "CPU (TypeScript, float64)",
+            device: spec.device ?? "CPU (TypeScript, float64)",
           },
           groups: { sections: Object.keys(stages) },
         }),

@@ -222,5 +222,20 @@ export async function modelZoo(): Promise<Record<string, Uint8Array>> {
   zoo["wgan_div_step_graph_noise_fused2.onnx"] = wganDivStep(4, { ...small, noise: "graph" }).fusedModel(2);
   zoo["wgan_div_step_critic_bn.onnx"] = wganDivStep(4, { ...small, dBatchNorm: true }).hostModel();
   zoo["wgan_div_generator.onnx"] = generatorModel(small, 4, gan.initialState(0));
+  // The normalising flows: train step, density, sampler and (Glow) the actnorm init model.
+  const flows = await import("./models/image_flow.ts");
+  const { niceModel } = await import("./models/nice.ts");
+  const { glowModel } = await import("./models/glow.ts");
+  const nice = niceModel({ couplings: 2, depth: 1, hidden: 8, prior: "logistic" }, [1, 2, 4]);
+  const glow = glowModel(
+    { levels: 2, depth: 1, hidden: 4, coupling: "affine", permutation: "conv1x1", seed: 0 },
+    [1, 4, 4],
+  );
+  for (const [name, m] of [["nice", nice], ["glow", glow]] as const) {
+    zoo[`${name}_step.onnx`] = flows.flowStep(m, { batch: 4, lr: 1e-3 }).hostModel();
+    zoo[`${name}_density.onnx`] = flows.flowDensityModel(m, 4);
+    zoo[`${name}_sampler.onnx`] = flows.flowSamplerModel(m, 4, 0.9);
+  }
+  zoo["glow_data_init.onnx"] = flows.flowDataInitModel(glow, 4)!.bytes;
   return zoo;
 }

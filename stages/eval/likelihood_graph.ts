@@ -51,6 +51,8 @@ export interface DensityGraph {
   density: Omit<DensityExport, "role">;
   /** Facts about the model for reports: `{ model: "…", loss: "…" }`. */
   describe: Record<string, string>;
+  /** Further files for later stages (e.g. a flow's sampler.onnx), by name in the output folder. */
+  files?: Record<string, Uint8Array | string>;
 }
 
 /** What describe.json holds. */
@@ -88,6 +90,10 @@ export function defineDensityGraph<S extends z.ZodRawShape>(def: {
       await Deno.writeFile(`${ctx.outDir}/export.onnx`, built.model);
       const info: DensityExport = { role: "density", ...built.density };
       await Deno.writeTextFile(`${ctx.outDir}/export.json`, JSON.stringify(info, null, 1));
+      for (const [name, content] of Object.entries(built.files ?? {})) {
+        if (typeof content === "string") await Deno.writeTextFile(`${ctx.outDir}/${name}`, content);
+        else await Deno.writeFile(`${ctx.outDir}/${name}`, content);
+      }
       const byGroup: Record<string, number> = {};
       for (const q of built.step.params) {
         const group = q.name.split("/")[0]!;
