@@ -50,6 +50,12 @@ export const ganGraphParams = {
   initRange: z.number().positive().optional(),
   /** Critic steps per generator step (WGAN-GP's code 5, GAN-QP's 2, WGAN-div's 1). */
   nCritic: z.number().int().min(1).max(10).default(1),
+  /**
+   * alternating: critic steps, then a generator step; single-loss: Su's stop-gradient trick (6387), one
+   * optimiser step on both players from one loss, `singleLossLambda` the generator's gradient scale.
+   */
+  schedule: z.enum(["alternating", "single-loss"]).default("alternating"),
+  singleLossLambda: z.number().positive().default(1),
   /** Both players' optimiser; the learning rates are train.hyper.lr_d / lr_g (defaults lrD, lrG). */
   optimiser: z.enum(["adam", "rmsprop", "sgd"]).default("adam"),
   b1: unit.default(DIV.b1),
@@ -96,8 +102,14 @@ export function ganNetwork(p: GanGraphParams): { network: GanNetwork; noise: "no
   };
 }
 
-/** The train feeds of a gan.graph whose noise is `noise`. */
-export const ganFeeds = (noise: "normal" | "uniform") => ({ z_d: noise, z_g: noise });
+/** The train feeds of a gan.graph whose noise is `noise` (the single loss draws one batch, `z`). */
+export const ganFeeds = (
+  noise: "normal" | "uniform",
+  schedule: "alternating" | "single-loss" = "alternating",
+): Record<
+  string,
+  "normal" | "uniform"
+> => (schedule === "single-loss" ? { z: noise } : { z_d: noise, z_g: noise });
 
 /** What each loss's formula says, for the report. */
 const LOSS_TEXT: Record<
@@ -156,6 +168,8 @@ export const ganGraph = defineGeneratorGraph({
       lrD: p.lrD,
       lrG: p.lrG,
       ema: p.ema,
+      schedule: p.schedule,
+      singleLossLambda: p.singleLossLambda,
     });
     return {
       step,
@@ -167,9 +181,11 @@ export const ganGraph = defineGeneratorGraph({
       describe: {
         ...describeNetwork(network, noise),
         loss: `${LOSS_TEXT[p.loss](loss)}; ${GEN_TEXT(p.loss)}`,
-        optimiser: `${optText}; ${p.nCritic} critic step${
-          p.nCritic > 1 ? "s" : ""
-        } (each on its own batch) per generator step`,
+        optimiser: p.schedule === "single-loss"
+          ? `${optText}; one step on both players from the single loss L_D(x_r, sg G(z)) + λ·(L_G(G(z)) − L_G(sg G(z))), λ = ${p.singleLossLambda}`
+          : `${optText}; ${p.nCritic} critic step${
+            p.nCritic > 1 ? "s" : ""
+          } (each on its own batch) per generator step`,
         ...(p.ema > 0 ? { sampling: `moving average of the generator's weights, decay ${p.ema}` } : {}),
       },
     };

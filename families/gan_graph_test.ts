@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { runStageForTest } from "../engine/testing.ts";
 import { SavedTrainStep } from "../models/onnx/saved_step.ts";
-import { ganGraph } from "./gan_graph.ts";
+import { ganFeeds, ganGraph } from "./gan_graph.ts";
 
 const read = async (dir: string, file: string) => JSON.parse(await Deno.readTextFile(`${dir}/${file}`));
 
@@ -49,4 +49,21 @@ Deno.test("gan.graph refuses a DCGAN on images that are not 28×28", async () =>
     runStageForTest(ganGraph, { params: { network: "dcgan28", image: [3, 32, 32], batch: 2 } }),
     /dcgan28 network makes 1×28×28 images, not 3×32×32/,
   );
+});
+
+Deno.test("gan.graph: the single-loss schedule takes one noise batch, and its feeds say so", async () => {
+  const r = await runStageForTest(ganGraph, {
+    params: { loss: "hinge", network: "mlp", schedule: "single-loss", optimiser: "rmsprop", batch: 4 },
+  });
+  try {
+    const step = await SavedTrainStep.load(`${r.outDir}/step`);
+    assert.deepEqual(Object.keys(step.batch), ["x", "z"]);
+    assert.deepEqual(Object.keys(ganFeeds("uniform", "single-loss")), ["z"]);
+    assert.match(
+      (await read(r.outDir, "describe.json")).facts.optimiser,
+      /RMSprop, ρ = 0.99; one step on both/,
+    );
+  } finally {
+    await Deno.remove(r.outDir, { recursive: true });
+  }
 });

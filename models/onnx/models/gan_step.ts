@@ -13,9 +13,17 @@
  * Hyper: `lr_d`, `lr_g`. Metrics: `loss_d` and the loss's terms (means over the critic steps),
  * `loss_g`.
  *
+ * With `schedule: "single-loss"` (Su, kexue.fm/archives/6387) there are no alternating steps: one
+ * optimiser step (learning rate `lr_d`) on all parameters minimises
+ *   L_D(x_r, sg(G(z))) + λ·(L_G(G(z)) − L_G(sg(G(z)))),   sg = stop-gradient,
+ * whose last term is zero in value and whose gradient is (0 for the critic, λ·∇L_G for the generator):
+ * simultaneous updates from a single loss, λ the generator's learning-rate ratio. Batch inputs are then
+ * `x` [B, …image] and one noise batch `z` [B, zDim].
+ *
  * @module
  */
 import type { TypedArray } from "../dtype.ts";
+import type { ParamSource } from "../params.ts";
 import { exportModel } from "../export.ts";
 import { scope, type Tensor } from "../graph.ts";
 import { add, equal, mask, mul, stopGradient, sub } from "../ops_elementwise.ts";
@@ -49,6 +57,30 @@ export interface GanStepConfig {
   lrG: number;
   /** Decay of a moving average of the generator's weights (`ema/generator/...`; 0: none). */
   ema: number;
+  /** Alternating critic and generator steps (default), or Su's single loss (nCritic must be 1). */
+  schedule?: "alternating" | "single-loss";
+  /** λ of the single loss: the generator's gradient scale (Su: 1). */
+  singleLossLambda?: number;
+}
+
+/** The single loss of Su's stop-gradient trick and its terms: see the module header. */
+export function singleLoss(
+  cfg: Pick<GanStepConfig, "loss" | "network" | "image" | "singleLossLambda">,
+  critic: (x: Tensor) => Tensor,
+  ps: ParamSource,
+  xr: Tensor,
+  z: Tensor,
+  eps?: Tensor,
+): { total: Tensor; lossD: Tensor; lossG: Tensor; metrics: Record<string, Tensor> } {
+  const perSample = perSampleCritic(cfg.network);
+  const xf = ganGenerator(ps, z, cfg.network, cfg.image);
+  const stopped = stopGradient(xf);
+  const terms = criticLoss(cfg.loss, { critic, xr, xf: stopped, perSample, ...(eps ? { eps } : {}) });
+  const real = generatorReadsReal(cfg.loss) ? { xr } : {};
+  const lossG = generatorLoss(cfg.loss, { critic, xf, perSample, ...real });
+  const zero = sub(lossG, generatorLoss(cfg.loss, { critic, xf: stopped, perSample, ...real }));
+  const total = scope("single_loss", () => add(terms.lossD, mul(zero, cfg.singleLossLambda ?? 1)));
+  return { total, lossD: terms.lossD, lossG, metrics: terms.metrics };
 }
 
 function optimiser(o: GanOptimiser, lr: Tensor): Optimizer {
@@ -63,6 +95,7 @@ export const realBlocks = (cfg: Pick<GanStepConfig, "loss" | "nCritic">): number
 
 /** The GAN train step for batches of `batch` images. */
 export function ganStep(batch: number, cfg: GanStepConfig): TrainStep {
+  if (cfg.schedule === "single-loss") return singleLossStep(batch, cfg);
   const n = cfg.nCritic;
   const zDim = cfg.network.zDim;
   const f32 = "float32" as const;
@@ -112,6 +145,33 @@ export function ganStep(batch: number, cfg: GanStepConfig): TrainStep {
         Object.entries(sums).map(([name, t]) => [name, n === 1 ? t : mul(t, 1 / n)]),
       );
       return { ...means, loss_g: lossG };
+    },
+  });
+}
+
+/** The single-loss step: one optimiser step on all parameters (see the module header). */
+function singleLossStep(batch: number, cfg: GanStepConfig): TrainStep {
+  if (cfg.nCritic !== 1) {
+    throw new Error(`The single-loss schedule takes one step per iteration, not nCritic ${cfg.nCritic}`);
+  }
+  if (cfg.ema > 0) {
+    throw new Error("The single-loss schedule keeps no moving average of the generator (ema 0)");
+  }
+  const f32 = "float32" as const;
+  return buildTrainStep({
+    name: `gan_single_${cfg.loss.name.replaceAll("-", "_")}`,
+    batch: {
+      x: { dtype: f32, shape: [batch, ...cfg.image] },
+      z: { dtype: f32, shape: [batch, cfg.network.zDim] },
+    },
+    hyper: { lr_d: cfg.lrD },
+    build(ctx) {
+      const ps = ctx.params;
+      const critic = (x: Tensor) => ganCritic(ps, x, cfg.network);
+      const eps = needsInterpolation(cfg.loss) ? ctx.rng.uniform([batch, 1, 1, 1]) : undefined;
+      const s = singleLoss(cfg, critic, ps, ctx.batch.x!, ctx.batch.z!, eps);
+      ctx.minimize("gan", s.total, optimiser(cfg.optimiser, ctx.hyper.lr_d!));
+      return { loss_d: s.lossD, ...s.metrics, loss_g: s.lossG };
     },
   });
 }

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
+import { grad } from "../autodiff.ts";
 import { emitModel } from "../emit.ts";
 import { input, type Tensor } from "../graph.ts";
 import { ParamConstants, ParamInputs } from "../params.ts";
 import { TrainRunner } from "../runner.ts";
 import { createSession, runSession } from "../session.ts";
-import { randn } from "../testing.ts";
+import { evaluate, randn } from "../testing.ts";
 import { criticLoss, ganLoss, generatorLoss } from "./gan_losses.ts";
 import { ganCritic, ganGenerator, type GanNetwork } from "./gan_networks.ts";
-import { ganSampler, ganStep, type GanStepConfig, realBlocks } from "./gan_step.ts";
+import { ganSampler, ganStep, type GanStepConfig, realBlocks, singleLoss } from "./gan_step.ts";
 import { wganDivCriticLoss } from "./wgan_div.ts";
 
 const B = 4;
@@ -135,4 +136,71 @@ Deno.test("GAN generator loss of GAN-QP reads real images; the others do not", (
   const critic = (x: Tensor) => ganCritic(new ParamInputs(), x, MLP);
   assert.throws(() => generatorLoss(ganLoss("qp-l1"), { critic, xf, perSample: true }), /reads real images/);
   assert.equal(generatorLoss(ganLoss("hinge"), { critic, xf, perSample: true }).shape.length, 0);
+});
+
+Deno.test("single loss (6387): its gradient is L_D's for the critic and λ times L_G's for the generator (float64)", async () => {
+  for (const name of ["hinge", "qp-l2"] as const) {
+    const cfg = { loss: ganLoss(name), network: MLP, image: IMAGE, singleLossLambda: 0.7 };
+    const ps = new ParamInputs("float64");
+    const xr = input("x_r", "float64", [B, ...IMAGE]);
+    const z = input("z", "float64", [B, MLP.zDim]);
+    const s = singleLoss(cfg, (x) => ganCritic(ps, x, MLP), ps, xr, z);
+    const params = ps.tensors();
+    const names = Object.keys(params);
+    const d = names.filter((n) => n.startsWith("critic/"));
+    const g = names.filter((n) => n.startsWith("generator/"));
+    assert.ok(d.length > 0 && g.length > 0);
+    const total = grad(s.total, names.map((n) => params[n]!));
+    const ofD = grad(s.lossD, d.map((n) => params[n]!));
+    const ofG = grad(s.lossG, g.map((n) => params[n]!));
+    const outputs: Record<string, Tensor> = { total: s.total, lossD: s.lossD };
+    names.forEach((n, i) => (outputs[`total/${n}`] = total[i]!));
+    d.forEach((n, i) => (outputs[`d/${n}`] = ofD[i]!));
+    g.forEach((n, i) => (outputs[`g/${n}`] = ofG[i]!));
+    const feeds: Record<string, Float64Array> = {
+      x_r: Float64Array.from(images(B, 7)),
+      z: randn(B * MLP.zDim, 8, "float64") as Float64Array,
+    };
+    names.forEach((n, i) => {
+      feeds[n] = (randn(params[n]!.size, 20 + i, "float64") as Float64Array).map((v) => 0.3 * v);
+    });
+    const out = await evaluate(outputs, feeds) as Record<string, Float64Array>;
+    assert.equal(out.total![0], out.lossD![0], `${name}: the λ term is zero in value`);
+    // Differences against the largest gradient entry: a parameter whose L_D gradient is exactly zero (the
+    // last bias under GAN-QP's Δ) keeps the zero term's rounding (≈1e-17), so a relative norm would not do.
+    const pairs: [Float64Array, Float64Array][] = [
+      ...d.map((n) => [out[`total/${n}`]!, out[`d/${n}`]!] as [Float64Array, Float64Array]),
+      ...g.map((n) =>
+        [out[`total/${n}`]!, out[`g/${n}`]!.map((v) => 0.7 * v)] as [Float64Array, Float64Array]
+      ),
+    ];
+    const scale = Math.max(...pairs.flatMap(([, want]) => [...want].map(Math.abs)));
+    const worst = Math.max(...pairs.flatMap(([got, want]) => [...got].map((v, i) => Math.abs(v - want[i]!))));
+    for (const n of g) assert.ok(Math.max(...out[`g/${n}`]!.map(Math.abs)) > 0, `${name}: ∇L_G ≠ 0`);
+    assert.ok(scale > 0 && worst < 1e-12 * scale, `${name}: worst difference ${worst}, scale ${scale}`);
+  }
+});
+
+Deno.test("single-loss step: one optimiser moves both players from one loss; n critic steps are refused", async () => {
+  const cfg = config({
+    loss: ganLoss("hinge"),
+    nCritic: 1,
+    schedule: "single-loss",
+    optimiser: { kind: "rmsprop", rho: 0.99 },
+  });
+  const step = ganStep(B, cfg);
+  assert.deepEqual(Object.keys(step.batch), ["x", "z"]);
+  assert.deepEqual(step.hyper, { lr_d: 1e-3 });
+  const runner = await TrainRunner.create(step, { seed: 2 });
+  const before = runner.state();
+  const m = await runner.step({ x: images(B, 1), z: randn(B * 3, 4) as Float32Array });
+  assert.ok(Object.values(m).every(Number.isFinite));
+  const after = runner.state();
+  assert.notDeepEqual(after["critic/fc1/W"], before["critic/fc1/W"]);
+  assert.notDeepEqual(after["generator/fc1/W"], before["generator/fc1/W"]);
+  await runner.release();
+  assert.throws(
+    () => ganStep(B, config({ schedule: "single-loss", nCritic: 2 })),
+    /one step per iteration, not nCritic 2/,
+  );
 });
