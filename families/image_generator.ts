@@ -17,7 +17,14 @@
  */
 import { z } from "zod";
 import type { ClaimDef } from "../engine/claims.ts";
-import { type Article, definePipeline, type PipelineDef, type StageUse, use } from "../engine/pipeline.ts";
+import {
+  type Article,
+  definePipeline,
+  type PipelineDef,
+  type StageUse,
+  use,
+  VARIANT_SEPARATOR,
+} from "../engine/pipeline.ts";
 import type { StageKind } from "../engine/stage.ts";
 import { classifierGraph } from "../stages/eval/classifier_graph.ts";
 import { generatorEval } from "../stages/eval/generator_eval.ts";
@@ -58,20 +65,41 @@ export interface ImageGeneratorSpec {
   /** Plots of the train step's metrics besides the losses. */
   plots?: ReportParams["plots"];
   comparison: ReportParams["comparison"];
-  /** Claims; they may read `evaluate` (final_fid, untrained_fid, noise_fid, classes_covered, …). */
+  /**
+   * Variants of the graph trained, evaluated and shown side by side at equal steps: graph params
+   * that differ from the scale's, and a label. The first is the one the report shows in full. With
+   * variants every stage of a variant is named `<stage>@<variant>` (`train@qp-l1`), so that
+   * `--set train.steps=…` reaches them all and `--set train@qp-l1.steps=…` one.
+   */
+  variants?: Readonly<Record<string, GeneratorVariant>>;
+  /** Stages that compare the variants (their names given), e.g. a timing; claims may read them. */
+  compare?: (variants: readonly string[]) => Record<string, StageUse>;
+  /**
+   * Claims; they may read `evaluate` (final_fid, untrained_fid, noise_fid, classes_covered, …), or
+   * with variants `evaluate@<variant>`, and the `compare` stages.
+   */
   claims: readonly ClaimDef[];
+}
+
+/** A variant of an image generator's graph (ImageGeneratorSpec.variants). */
+export interface GeneratorVariant {
+  /** Graph params that differ from the scale's. */
+  graph: Record<string, unknown>;
+  /** As shown in the report, e.g. "GAN-QP-L1 (λ = 10)". */
+  label: string;
 }
 
 /**
  * The claims every image generator is held to, judged on `evaluate`'s metrics: its classifier-FID
  * far below (under `factor` times) the untrained generator's and uniform noise's, every class of the
  * data covered, and samples that are not copies of training images. `trains` opens the first claim
- * with the article's own words, e.g. "WGAN-div trains a generator without a Lipschitz constraint".
- * `stage` names the `eval.generator` stage (the image-flow family calls it "fid").
+ * with the article's own words, e.g. "WGAN-div trains a generator without a Lipschitz constraint";
+ * `evaluate` names the `eval.generator` stage judged (`evaluate@qp-l2` for a variant; the image-flow
+ * family calls it "fid").
  */
-export function generatorClaims(trains: string, factor = 0.25, stage = "evaluate"): ClaimDef[] {
-  const ours = { stage, metric: "final_fid" };
-  const metric = (m: string) => ({ stage, metric: m });
+export function generatorClaims(trains: string, factor = 0.25, evaluate = "evaluate"): ClaimDef[] {
+  const ours = { stage: evaluate, metric: "final_fid" };
+  const metric = (m: string) => ({ stage: evaluate, metric: m });
   return [
     {
       id: "fid-below-untrained",
@@ -144,10 +172,21 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
     stages: (p) => {
       const scale = spec.scales[p.scale];
       const dataset = IMAGE_DATASETS[p.dataset];
-      return {
-        data: use(dataset.stage),
-        graph: use(spec.graph, { params: { ...scale.graph, image: [...dataset.shape] } }),
-        train: use(train, {
+      const variantNames = Object.keys(spec.variants ?? {});
+      /** A variant's copy of a stage, or the stage itself without variants. */
+      const at = (
+        stage: string,
+        v?: string,
+      ) => (v === undefined ? stage : `${stage}${VARIANT_SEPARATOR}${v}`);
+      const trainedGenerator = (v?: string): Record<string, StageUse> => ({
+        [at("graph", v)]: use(spec.graph, {
+          params: {
+            ...scale.graph,
+            ...(v === undefined ? {} : spec.variants![v]!.graph),
+            image: [...dataset.shape],
+          },
+        }),
+        [at("train", v)]: use(train, {
           params: {
             checkpointEvery: 250,
             ...spec.train,
@@ -157,12 +196,26 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
             // The generators end in tanh: real images go to the same range.
             transform: { scale: "symmetric", layout: "nchw" },
           },
-          inputs: { graph: "graph", data: "data" },
+          inputs: { graph: at("graph", v), data: "data" },
         }),
+      });
+      const evaluation = (v?: string): Record<string, StageUse> => ({
+        [at("evaluate", v)]: use(generatorEval, {
+          inputs: { trained: at("train", v), classifier: "classifier", data: "data" },
+        }),
+      });
+      const main = variantNames[0];
+      const each = (f: (v?: string) => Record<string, StageUse>) =>
+        variantNames.length
+          ? Object.assign({}, ...variantNames.map((v) => f(v))) as Record<string, StageUse>
+          : f();
+      const compare = spec.compare?.(variantNames) ?? {};
+      return {
+        data: use(dataset.stage),
+        ...each(trainedGenerator),
         ...classifierStages(p.scale),
-        evaluate: use(generatorEval, {
-          inputs: { trained: "train", classifier: "classifier", data: "data" },
-        }),
+        ...each(evaluation),
+        ...compare,
         report: use(generatorReport, {
           params: {
             title: spec.title,
@@ -170,19 +223,31 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
             summary: spec.summary,
             ...(spec.plots ? { plots: spec.plots } : {}),
             comparison: spec.comparison,
+            ...(main === undefined ? {} : {
+              trainStage: at("train", main),
+              variants: Object.fromEntries(variantNames.map((v) => [v, spec.variants![v]!.label])),
+            }),
           },
           inputs: {
-            graph: "graph",
-            train: "train",
-            evaluate: "evaluate",
+            graph: at("graph", main),
+            train: at("train", main),
+            evaluate: at("evaluate", main),
             classifier: "classifier",
             data: "data",
+          },
+          groups: {
+            variants: [...variantNames.map((v) => at("evaluate", v)), ...Object.keys(compare)],
           },
         }),
       };
     },
     report: "report",
-    headline: { stage: "evaluate", metric: "final_fid", label: "classifier-FID", lowerIsBetter: true },
+    headline: {
+      stage: spec.variants ? `evaluate${VARIANT_SEPARATOR}${Object.keys(spec.variants)[0]}` : "evaluate",
+      metric: "final_fid",
+      label: "classifier-FID",
+      lowerIsBetter: true,
+    },
     claims: spec.claims,
   });
 }

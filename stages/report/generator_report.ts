@@ -13,6 +13,7 @@ import { defineStage } from "../../engine/stage.ts";
 import type { GeneratorDescription } from "../../families/generator_graph.ts";
 import type { GeneratorEvaluation } from "../eval/generator_eval.ts";
 import { comparisonSchema } from "./report_params.ts";
+import type { UpstreamRecord } from "../../engine/stage.ts";
 
 /** A plot of training metrics (by name, as the train step reports them). */
 export const metricPlotSchema = z.object({
@@ -45,8 +46,20 @@ export const generatorReport = defineStage({
     /** Plots of training metrics besides the losses (every `loss_*` metric is plotted anyway). */
     plots: z.array(metricPlotSchema).default([]),
     comparison: comparisonSchema,
+    /** The stage name of the training shown (its params and duration are read from the run). */
+    trainStage: z.string().default("train"),
+    /**
+     * Labels of the variants, by variant name, in the order shown: the family names a variant's stages
+     * `train@<variant>` and `evaluate@<variant>`, and puts the evaluations in the `variants` group.
+     */
+    variants: z.record(z.string(), z.string()).default({}),
   }).strict(),
   inputs: ["graph", "train", "evaluate", "classifier", "data"],
+  /**
+   * `variants`: other generators trained and evaluated beside this one (their `eval.generator`
+   * stages, tabled and plotted side by side), and stages that compare them; claims may read any.
+   */
+  groups: ["variants"],
   readsPipeline: true,
   async run(ctx) {
     const { renderPage } = await import("./page.ts");
@@ -62,8 +75,11 @@ export const generatorReport = defineStage({
     const manifest = await read(ctx.inputs.data, "manifest.json");
     const trained = await read(ctx.inputs.train, "train.json");
     const sampler = await read(ctx.inputs.train, "export.json");
-    const trainRecord = ctx.upstream.find((u) => u.stage === "train");
-    const hyper = { ...model.hyper, ...(paramOf(ctx.upstream, "train.hyper") as Record<string, number>) };
+    const trainRecord = ctx.upstream.find((u) => u.stage === p.trainStage);
+    const hyper = {
+      ...model.hyper,
+      ...(paramOf(ctx.upstream, `${p.trainStage}.hyper`) as Record<string, number>),
+    };
     const dataset = p.dataset;
     const splitCounts = Object.entries(manifest.splits as Record<string, { count: number }>)
       .map(([name, s]) => `${s.count.toLocaleString("en")} ${name}`).join(" / ");
@@ -106,7 +122,7 @@ export const generatorReport = defineStage({
       yLabel: "classifier-FID",
       logY: true,
     });
-    const logEvery = paramOf(ctx.upstream, "train.logEvery");
+    const logEvery = paramOf(ctx.upstream, `${p.trainStage}.logEvery`);
     const metricPlot = async (names: string[], title: string, subtitle: string) => {
       const rows = await sqlTable(
         `select step, name, value from metrics where name in (${
@@ -226,6 +242,10 @@ export const generatorReport = defineStage({
             }),
           ],
         },
+        ...(Object.keys(p.variants).length
+          ? [await variantsSection(ctx.groups.variants, p.variants, ctx.upstream)]
+          : []),
+        ...(await memberSections(ctx.groups.variants)),
         {
           title: "Samples",
           body: [
@@ -311,3 +331,78 @@ export const generatorReport = defineStage({
     await Deno.writeTextFile(`${ctx.outDir}/index.html`, page);
   },
 });
+
+/**
+ * The variants side by side: each evaluation's final scores with its training's length and speed
+ * (read from the run), and their classifier-FID over training in one plot.
+ */
+async function variantsSection(
+  members: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>>,
+  upstream: readonly UpstreamRecord[],
+) {
+  const { figure, table } = await import("./blocks.ts");
+  const { linePlot } = await import("./svg_plot.ts");
+  const rows = [];
+  const series = [];
+  for (const [variant, label] of Object.entries(labels)) {
+    const dir = members[`evaluate@${variant}`];
+    if (!dir) throw new Error(`report.image-generator: evaluate@${variant} is not in the variants group`);
+    const e: GeneratorEvaluation = JSON.parse(await Deno.readTextFile(`${dir}/eval.json`));
+    const train = upstream.find((u) => u.stage === `train@${variant}`);
+    rows.push({
+      variant: label,
+      steps: (train?.params as { steps?: number } | undefined)?.steps ?? null,
+      fid: e.final.fid,
+      best: Math.min(...e.bySteps.map((s) => s.fid)),
+      is: e.final.inceptionScore,
+      classes: e.final.classesCovered,
+      rate: train?.metrics.steps_per_second ?? null,
+      minutes: train ? train.producedBy.durationMs / 60000 : null,
+    });
+    series.push({ name: label, x: e.bySteps.map((s) => s.step), y: e.bySteps.map((s) => s.fid) });
+  }
+  return {
+    title: "Variants at equal steps",
+    body: [
+      table(rows, {
+        columns: [
+          { key: "variant", label: "variant" },
+          { key: "steps", label: "steps" },
+          { key: "fid", label: "classifier-FID", significant: 4 },
+          { key: "best", label: "best over snapshots", significant: 4 },
+          { key: "is", label: "classifier IS", significant: 3 },
+          { key: "classes", label: "classes covered" },
+          { key: "rate", label: "steps/s", significant: 3 },
+          { key: "minutes", label: "training (min)", significant: 2 },
+        ],
+        caption: "Each variant trained with the same data, seed and budget, and evaluated alike. " +
+          "Speeds were measured while the stages ran one after another on a shared machine.",
+      }),
+      figure(
+        linePlot(series, {
+          title: "Classifier-FID during training, every variant",
+          xLabel: "step",
+          yLabel: "classifier-FID",
+          logY: true,
+        }),
+      ),
+    ],
+  };
+}
+
+/** The report sections (report.json, stages/report/fragments.ts) the `variants` group's stages wrote. */
+async function memberSections(members: Readonly<Record<string, string>>) {
+  const { readReportSections, renderFragments } = await import("./fragments.ts");
+  const { figureRow } = await import("./blocks.ts");
+  const sections = [];
+  for (const dir of Object.values(members)) {
+    for (const s of await readReportSections(dir)) {
+      const body = await renderFragments(dir, s.fragments);
+      // Sample grids side by side, as a row of figures.
+      const images = s.fragments.every((f) => f.kind === "image");
+      sections.push({ title: s.title, body: images ? [figureRow(...body)] : body });
+    }
+  }
+  return sections;
+}
