@@ -23,7 +23,7 @@
  * @module
  */
 import { grad } from "../autodiff.ts";
-import { scope, type Tensor } from "../graph.ts";
+import { constant, scope, type Tensor } from "../graph.ts";
 import { abs, add, div, mul, neg, pow, relu, softplus, sqrt, sub } from "../ops_elementwise.ts";
 import { reduceMean, reduceSum } from "../ops_reduce.ts";
 import { concat, reshape, slice } from "../ops_shape.ts";
@@ -90,23 +90,47 @@ function gradNormPow(scores: Tensor, x: Tensor, p: number): Tensor {
   return p === 2 ? sq : pow(sq, p / 2);
 }
 
-/** The critic's loss of `loss` on real and fake images. */
-export function criticLoss(loss: GanLoss, c: CriticInputs): CriticLoss {
+/**
+ * WGAN-div's critic loss, node for node as models/onnx/models/wgan_div.ts builds it (the graph bytes are
+ * tested equal), so that wgan-div's graph can move onto this registry. A per-sample critic scores real and
+ * fake in one pass, and the penalty's input gradients are taken of the first-order term itself,
+ * Σ_n c_n D(x_n) with c = ±1/B: ‖∇D(x_n)‖² = B²‖∇ₓ(Σ c D)‖², so reverse mode through the loss meets the
+ * penalty's backward pass node for node (see wgan_div.ts for why the scalings are exact for B = 2^k).
+ */
+function wganDivLoss(loss: GanLoss, c: CriticInputs): CriticLoss {
   const b = c.xr.shape[0]!;
-  const s = scoresOf(c);
-  if (loss.name === "wgan-div") {
-    // Structured as models/onnx/models/wgan_div.ts, so that wgan-div's graph can move onto this loss.
-    const normPow = s.both
-      ? gradNormPow(s.both, s.x!, loss.p)
-      : concat([gradNormPow(s.sr, c.xr, loss.p), gradNormPow(s.sf, c.xf, loss.p)], 0);
+  const penaltyOf = (normPow: Tensor) => mul(reduceSum(normPow), loss.k / 2 / b);
+  if (!c.perSample) {
+    const sr = c.critic(c.xr);
+    const sf = c.critic(c.xf);
+    const normPow = concat([gradNormPow(sr, c.xr, loss.p), gradNormPow(sf, c.xf, loss.p)], 0);
     return scope("loss_d", () => {
-      const meanR = reduceMean(s.sr);
-      const meanF = reduceMean(s.sf);
-      // (k/2)·mean over the batch of (‖∇D(x_r)‖^p + ‖∇D(x_f)‖^p) = (k/2)·sum(all 2B terms)/B
-      const penalty = mul(reduceSum(normPow), loss.k / 2 / b);
+      const meanR = reduceMean(sr);
+      const meanF = reduceMean(sf);
+      const penalty = penaltyOf(normPow);
       return { lossD: add(sub(meanR, meanF), penalty), metrics: { penalty, wdist: sub(meanF, meanR) } };
     });
   }
+  const both = concat([c.xr, c.xf], 0);
+  const s = c.critic(both);
+  const signs = new (s.dtype === "float64" ? Float64Array : Float32Array)(2 * b)
+    .map((_, i) => (i < b ? 1 / b : -1 / b));
+  const first = scope("loss_d", () => reduceSum(mul(s, constant(signs, s.dtype, [2 * b, 1], "signs"))));
+  const [gc] = grad(first, [both]);
+  const axes = both.shape.slice(1).map((_, i) => i + 1);
+  const sq = mul(reduceSum(mul(gc!, gc!), axes), b * b);
+  const normPow = loss.p === 2 ? sq : pow(sq, loss.p / 2);
+  return scope("loss_d", () => {
+    const penalty = penaltyOf(normPow);
+    return { lossD: add(first, penalty), metrics: { penalty, wdist: neg(first) } };
+  });
+}
+
+/** The critic's loss of `loss` on real and fake images. */
+export function criticLoss(loss: GanLoss, c: CriticInputs): CriticLoss {
+  const b = c.xr.shape[0]!;
+  if (loss.name === "wgan-div") return wganDivLoss(loss, c);
+  const s = scoresOf(c);
   return scope("loss_d", () => {
     const meanR = reduceMean(s.sr);
     const meanF = reduceMean(s.sf);
