@@ -17,7 +17,7 @@
  */
 import { z } from "zod";
 import type { ClaimDef } from "../engine/claims.ts";
-import { type Article, definePipeline, type PipelineDef, use } from "../engine/pipeline.ts";
+import { type Article, definePipeline, type PipelineDef, type StageUse, use } from "../engine/pipeline.ts";
 import type { StageKind } from "../engine/stage.ts";
 import { classifierGraph } from "../stages/eval/classifier_graph.ts";
 import { generatorEval } from "../stages/eval/generator_eval.ts";
@@ -109,6 +109,28 @@ export function generatorClaims(trains: string, factor = 0.25): ClaimDef[] {
 /** Training steps of the shared evaluation classifier, per scale. */
 const CLASSIFIER_STEPS = { small: 600, full: 3000 } as const;
 
+/**
+ * The shared evaluation classifier as two stages, `classifier-graph` and `classifier` (reading the
+ * stage `data`), for `eval.generator`'s input `classifier`: the same params in every pipeline, so one
+ * cached classifier per dataset and scale serves them all.
+ */
+export function evaluationClassifier(scale: "small" | "full"): Record<string, StageUse> {
+  return {
+    "classifier-graph": use(classifierGraph),
+    classifier: use(train, {
+      params: {
+        steps: CLASSIFIER_STEPS[scale],
+        feeds: { x: "images", y: "labels" },
+        transform: { scale: "unit", layout: "nchw" },
+        snapshotEvery: 0,
+        checkpointEvery: 0,
+        logEvery: 20,
+      },
+      inputs: { graph: "classifier-graph", data: "data" },
+    }),
+  };
+}
+
 /** An image-generator pipeline from its spec. */
 export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
   return definePipeline({
@@ -137,18 +159,7 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
           },
           inputs: { graph: "graph", data: "data" },
         }),
-        "classifier-graph": use(classifierGraph),
-        classifier: use(train, {
-          params: {
-            steps: CLASSIFIER_STEPS[p.scale],
-            feeds: { x: "images", y: "labels" },
-            transform: { scale: "unit", layout: "nchw" },
-            snapshotEvery: 0,
-            checkpointEvery: 0,
-            logEvery: 20,
-          },
-          inputs: { graph: "classifier-graph", data: "data" },
-        }),
+        ...evaluationClassifier(p.scale),
         evaluate: use(generatorEval, {
           inputs: { trained: "train", classifier: "classifier", data: "data" },
         }),
