@@ -22,6 +22,7 @@ import {
 } from "./process_lock.ts";
 import type { Store } from "./store.ts";
 import { pointerSchema, readStoreFile } from "./store_schema.ts";
+import { sizeOf } from "./usage.ts";
 
 export interface GcReport {
   objects: { digest: string; bytes: number }[];
@@ -32,18 +33,6 @@ export interface GcReport {
 }
 
 const WORK_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
-
-function sizeOf(path: string): number {
-  let total = 0;
-  try {
-    const info = Deno.lstatSync(path);
-    if (!info.isDirectory) return info.size;
-    for (const e of Deno.readDirSync(path)) total += sizeOf(`${path}/${e.name}`);
-  } catch {
-    // vanished
-  }
-  return total;
-}
 
 function listDir(path: string): string[] {
   try {

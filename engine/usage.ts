@@ -9,7 +9,8 @@ import { allRuns } from "./compare.ts";
 import { readStageRows } from "./history.ts";
 import type { Store } from "./store.ts";
 
-function sizeOf(path: string): number {
+/** Bytes of the file or folder at `path` (every file under it; links not followed), 0 when it is gone. */
+export function sizeOf(path: string): number {
   let total = 0;
   try {
     const info = Deno.lstatSync(path);

@@ -28,6 +28,7 @@ import { PROJECT_ROOT } from "./paths.ts";
 import type { Style } from "./progress.ts";
 import type { KeyRecord, Store } from "./store.ts";
 import { pipelineMetaCacheSchema, pointerSchema, readStoreFile, runRecordSchema } from "./store_schema.ts";
+import { sizeOf } from "./usage.ts";
 
 /** One thing found wrong, and what was done about it. */
 export interface Finding {
@@ -331,16 +332,4 @@ function existsSync(path: string): boolean {
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.lstat(path).then(() => true, () => false);
-}
-
-function sizeOf(path: string): number {
-  let total = 0;
-  try {
-    const info = Deno.lstatSync(path);
-    if (!info.isDirectory) return info.size;
-    for (const e of Deno.readDirSync(path)) total += sizeOf(`${path}/${e.name}`);
-  } catch {
-    // vanished
-  }
-  return total;
 }

@@ -10,11 +10,27 @@
  * @module
  */
 import { z } from "zod";
+import type { ClaimDef } from "../../engine/claims.ts";
 import { definePipeline, use } from "../../engine/pipeline.ts";
 import { report } from "./report.ts";
 import { exact } from "./exact.ts";
 import { simulate } from "./simulate.ts";
 import { summarize } from "./summarize.ts";
+
+/**
+ * A stationary moment measured by summarize against its exact value, within 4 standard errors of the
+ * spread between trajectories (summarize records `<metric>`, `<metric>_exact` and `<metric>_se`).
+ */
+function exactMoment(id: string, claim: string, metric: string): ClaimDef {
+  const at = (name: string) => ({ stage: "summarize", metric: name });
+  return {
+    id,
+    claim,
+    ours: at(metric),
+    reference: { value: at(`${metric}_exact`), source: "analytic, with the article's rates" },
+    check: { kind: "near", sigmas: 4, stderr: at(`${metric}_se`) },
+  };
+}
 
 export const pipeline = definePipeline({
   name: "gillespie",
@@ -37,36 +53,17 @@ export const pipeline = definePipeline({
   report: "report",
   headline: { stage: "summarize", metric: "protein_fano", label: "protein Fano factor (exact 2.25)" },
   claims: [
-    {
-      id: "protein-mean",
-      claim: "At stationarity the protein count has mean k_m·k_p/(γ_m·γ_p).",
-      ours: { stage: "summarize", metric: "protein_mean" },
-      reference: {
-        value: { stage: "summarize", metric: "protein_mean_exact" },
-        source: "analytic, with the article's rates",
-      },
-      check: { kind: "near", sigmas: 4, stderr: { stage: "summarize", metric: "protein_mean_se" } },
-    },
-    {
-      id: "protein-fano",
-      claim: "The protein count's Fano factor (variance over mean) is 1 + k_p/(γ_m + γ_p).",
-      ours: { stage: "summarize", metric: "protein_fano" },
-      reference: {
-        value: { stage: "summarize", metric: "protein_fano_exact" },
-        source: "analytic, with the article's rates",
-      },
-      check: { kind: "near", sigmas: 4, stderr: { stage: "summarize", metric: "protein_fano_se" } },
-    },
-    {
-      id: "mrna-mean",
-      claim: "The mRNA count is Poisson with mean k_m/γ_m.",
-      ours: { stage: "summarize", metric: "mrna_mean" },
-      reference: {
-        value: { stage: "summarize", metric: "mrna_mean_exact" },
-        source: "analytic, with the article's rates",
-      },
-      check: { kind: "near", sigmas: 4, stderr: { stage: "summarize", metric: "mrna_mean_se" } },
-    },
+    exactMoment(
+      "protein-mean",
+      "At stationarity the protein count has mean k_m·k_p/(γ_m·γ_p).",
+      "protein_mean",
+    ),
+    exactMoment(
+      "protein-fano",
+      "The protein count's Fano factor (variance over mean) is 1 + k_p/(γ_m + γ_p).",
+      "protein_fano",
+    ),
+    exactMoment("mrna-mean", "The mRNA count is Poisson with mean k_m/γ_m.", "mrna_mean"),
     {
       id: "distribution",
       claim: "The simulated stationary protein distribution is the master equation's.",
