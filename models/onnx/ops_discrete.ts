@@ -27,7 +27,7 @@
  * @module
  */
 import { apply, attr, normAxis, type OpDef, requireFloat, type Tensor, type TensorLike } from "./graph.ts";
-import { add, div, log, mul, neg, stopGradient, sub } from "./ops_elementwise.ts";
+import { add, clip, div, log, mul, neg, stopGradient, sub } from "./ops_elementwise.ts";
 import { oneHot } from "./ops_index.ts";
 import { matmul } from "./ops_linalg.ts";
 import { softmax } from "./ops_nn.ts";
@@ -77,9 +77,13 @@ export function cumsum(x: Tensor, axis = -1, opts: CumSumOptions = {}): Tensor {
   });
 }
 
-/** Gumbel(0, 1) draws −log(−log u) from uniforms `u` in (0, 1) (e.g. `ctx.rng.uniform(shape)`). */
+/**
+ * Gumbel(0, 1) draws −log(−log u) from uniforms `u` in (0, 1) (e.g. `ctx.rng.uniform(shape)`). The
+ * uniforms are clipped to [2⁻²⁴, 1 − 2⁻²⁴] first: the in-graph generator's largest value, 1 − 2⁻²⁵,
+ * rounds to 1 in float32, and u = 1 would give an infinite draw (a NaN in the softmax after it).
+ */
 export function gumbelFromUniform(u: Tensor): Tensor {
-  return neg(log(neg(log(u))));
+  return neg(log(neg(log(clip(u, 2 ** -24, 1 - 2 ** -24)))));
 }
 
 /**

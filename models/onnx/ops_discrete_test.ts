@@ -88,6 +88,14 @@ Deno.test("Gumbel-max draws an exact categorical sample: χ² over 40,000 draws 
   assert.ok(chi2 < 16.27, `χ² = ${chi2} exceeds the 0.999 quantile of χ²(3), 16.27`);
 });
 
+Deno.test("Gumbel draws stay finite at the float32 ends of the generator's range (u = 1 after rounding)", async () => {
+  const u = input("u", "float32", [3]);
+  const out = await evaluate({ g: gumbelFromUniform(u) }, { u: Float32Array.of(1, 2 ** -25, 0.5) });
+  const g = [...out.g!].map(Number);
+  assert.ok(g.every(Number.isFinite), `${g}`);
+  assert.ok(Math.abs(g[2]! + Math.log(Math.LN2)) < 1e-6, "u = 0.5 is untouched: −log(log 2)");
+});
+
 Deno.test("straight-through: the value of the hard sample, the gradient of the soft one", async () => {
   const soft = input("soft", "float64", [2, 3]);
   const hard = hardOneHot(soft);
