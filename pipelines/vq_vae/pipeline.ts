@@ -28,8 +28,8 @@ import { reconStage } from "./recon.ts";
 
 /** What changes with the scale: small halves the channels and trains for two CPU cores. */
 const SCALES = {
-  small: { channels: [16, 32], steps: 1500 },
-  full: { channels: [32, 64], steps: 10_000 },
+  small: { channels: [16, 32], steps: 1500, snapshotEvery: 500 },
+  full: { channels: [32, 64], steps: 10_000, snapshotEvery: 2500 },
 } as const;
 
 const VARIANTS = {
@@ -74,7 +74,7 @@ export const pipeline = numericChecksPipeline({
           feeds: { x: "images" },
           transform: { layout: "flat" },
           logEvery: 50,
-          snapshotEvery: SCALES[p.scale].steps / 3,
+          snapshotEvery: SCALES[p.scale].snapshotEvery,
           checkpointEvery: 500,
         },
         inputs: { graph: at("graph"), data: "data" },
