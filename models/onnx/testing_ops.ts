@@ -15,6 +15,7 @@ import { batchNorm, layerNorm, logSoftmax, softmax, softmaxCrossEntropy } from "
 import { argmax, argmin, logsumexp, reduceMax, reduceMean, reduceSum } from "./ops_reduce.ts";
 import { concat, expand, flatten, flip, pad, reshape, slice, transpose } from "./ops_shape.ts";
 import { GraphRng } from "./rng.ts";
+import { cumsum, gumbelFromUniform, gumbelSoftmax, vectorQuantize } from "./ops_discrete.ts";
 
 /** Every op applied to one input, reduced to a scalar, with its first- and second-order gradients. */
 export function allOpsModel(dtype: FloatDType): Uint8Array {
@@ -75,6 +76,9 @@ export function allOpsModel(dtype: FloatDType): Uint8Array {
   add("onehot", oneHot(constant([2, 0], "int32", [2]), 3, dtype));
   const rng = new GraphRng(input("seed", "int32", []), input("step", dtype, []), dtype);
   add("rng", E.mul(rng.normal([2, 3]), rng.uniform([3])));
+  add("cumsum", E.add(cumsum(x, 1, { exclusive: true }), cumsum(x, 3, { reverse: true })));
+  add("gumbel", gumbelSoftmax(f, gumbelFromUniform(E.sigmoid(f)), 0.5));
+  add("quantize", vectorQuantize(reshape(x, [8, 12]), reshape(slice(f, [0], [1], [0]), [4, 12])).codes);
   const total = terms.reduce((a, b) => E.add(a, b));
   const [gx, gw] = grad(total, [x, w]);
   const [ggw] = grad(reduceSum(E.square(gx!)), [w]);

@@ -68,6 +68,12 @@ export const generatorEval = defineStage({
     nearest: z.number().int().min(1).default(10),
     testSplit: z.string().default("test"),
     trainSplit: z.string().default("train"),
+    /**
+     * Read the sampler from the trained output's further export `exports/<export>/` (e.g. a VQ-VAE's
+     * decoder at uniformly random codes) instead of its main one; the pictures then come from that
+     * export at the last snapshot's weights.
+     */
+    export: z.string().min(1).optional(),
   }).strict(),
   inputs: ["trained", "classifier", "data"],
   async run(ctx) {
@@ -84,11 +90,14 @@ export const generatorEval = defineStage({
     const { nearestNeighbors } = await import("./nearest.ts");
     const { imageGridPng } = await import("../report/png.ts");
 
-    const sampler = await readExport(ctx.inputs.trained);
+    const exportDir = p.export === undefined
+      ? ctx.inputs.trained
+      : `${ctx.inputs.trained}/exports/${p.export}`;
+    const sampler = await readExport(exportDir);
     const classifier = await readExport(ctx.inputs.classifier);
     if (sampler?.role !== "sampler") {
       throw new Error(
-        `Input 'trained' (${ctx.inputs.trained}) has no sampler export: train a generator graph`,
+        `Input 'trained' (${exportDir}) has no sampler export: train a generator graph`,
       );
     }
     if (classifier?.role !== "features") {
@@ -187,7 +196,7 @@ export const generatorEval = defineStage({
 
     // ---- the generator at every snapshot ----
     const samplerSession = await createSession(
-      await Deno.readFile(`${ctx.inputs.trained}/export.onnx`),
+      await Deno.readFile(`${exportDir}/export.onnx`),
       threads,
     );
     const genBatch = sampler.inputShape[0]!;
@@ -218,6 +227,7 @@ export const generatorEval = defineStage({
       throw new Error(`No snapshots in ${snapshotDir}: train with train.snapshotEvery > 0`);
     }
     const bySteps: GeneratorEvaluation["bySteps"] = [];
+    let lastWeights: Record<string, Float32Array> = {};
     const rows: { step: number; name: string; value: number }[] = [];
     for (const [i, file] of files.entries()) {
       ctx.signal.throwIfAborted();
@@ -227,6 +237,7 @@ export const generatorEval = defineStage({
         string,
         Float32Array
       >;
+      lastWeights = weights;
       const s = scoresOf(
         real.features,
         await judge(await generate(samplerSession, weights, p.samples), sampler.range),
@@ -249,8 +260,13 @@ export const generatorEval = defineStage({
     }
 
     // ---- pictures from the standalone model ----
-    const model = await createSession(await Deno.readFile(`${ctx.inputs.trained}/model.onnx`), threads);
-    const shown = await generate(model, {}, Math.max(p.grid, p.nearest));
+    const shown = p.export === undefined
+      ? await generate(
+        await createSession(await Deno.readFile(`${ctx.inputs.trained}/model.onnx`), threads),
+        {},
+        Math.max(p.grid, p.nearest),
+      )
+      : await generate(samplerSession, lastWeights, Math.max(p.grid, p.nearest));
     const gridOptions = { channels: channels as 1 | 3, height, width, scale: 2, gutter: 2 };
     await Deno.writeFile(
       `${ctx.outDir}/samples.png`,

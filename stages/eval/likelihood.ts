@@ -62,6 +62,10 @@ export const likelihoodParams = z.object({
   plotPoints: z.number().int().min(11).default(1201),
   /** A mode must rise this share of the density's maximum above the minima around it. */
   modeProminence: z.number().min(0).max(1).default(0.02),
+  /** Evaluate every snapshot (the NLL curve); false: the last one only (needs select: null), for costly K. */
+  curve: z.boolean().default(true),
+  /** Read the density from the trained output's further export `exports/<export>/` (e.g. a VAE's "density"). */
+  export: z.string().min(1).optional(),
   /** Title of this evaluation's sections in the report; "none" writes no sections. */
   title: z.string().min(1).default("Likelihood"),
 }).strict();
@@ -124,7 +128,10 @@ export const likelihood = defineStage({
     const targets = await import("./likelihood_targets.ts");
 
     if (p.select === "test") selectSnapshot([], "test"); // the refusal, before any work
-    const info = await readDensityExport(ctx.inputs.trained);
+    const exportDir = p.export === undefined
+      ? ctx.inputs.trained
+      : `${ctx.inputs.trained}/exports/${p.export}`;
+    const info = await readDensityExport(exportDir);
     const shards = await openShards(ctx.inputs.data);
     const manifest = shards.manifest;
     const feature = shards.feature(manifest.input);
@@ -162,7 +169,7 @@ export const likelihood = defineStage({
       data.push({ split, count: all.count, x: all.x as Float32Array });
     }
 
-    const session = await createSession(await Deno.readFile(`${ctx.inputs.trained}/export.onnx`), {
+    const session = await createSession(await Deno.readFile(`${exportDir}/export.onnx`), {
       intraOpNumThreads: ctx.threads,
     });
     const input = new Float32Array(batch * recordSize);
@@ -205,6 +212,12 @@ export const likelihood = defineStage({
       files = [];
     }
     files.sort((a, b) => snapshotStep(a) - snapshotStep(b));
+    if (!p.curve) {
+      if (p.select !== null) {
+        throw new Error("curve: false evaluates the last snapshot only, so select must be null");
+      }
+      files = files.slice(-1);
+    }
     if (files.length === 0) {
       throw new Error(`No snapshots in ${snapshotDir}: train with train.snapshotEvery > 0`);
     }

@@ -344,3 +344,39 @@ test("2-D: the exact 8-Gaussian mixture has KL 0 and the target's entropy; a hea
   const sections = await readReportSections(outDir);
   assert.ok(sections.some((s) => s.fragments.some((f) => f.kind === "image")));
 });
+
+test("a further export of the trained output (export), evaluated at the last snapshot only (curve: false)", async () => {
+  const data = await runStageForTest(synthetic1dStage, {
+    params: { components: 1, trainSize: 10, testSize: 2000, mixtureSeed: 3 },
+  });
+  temps.push(data.outDir);
+  const manifest = JSON.parse(await Deno.readTextFile(`${data.outDir}/manifest.json`));
+  const { locs: [loc], scales: [scale] } = manifest.source.distribution;
+  // The top-level export names an output the model lacks (reading it would fail); the Gaussian's own
+  // description sits in exports/gauss/.
+  const info = { input: "x", inputShape: [500, 1], output: "log_prob", paramPrefix: "gauss/" };
+  const trained = await trainedFolder(
+    gaussianModel(500, 1),
+    { ...info, output: "no_such_output" },
+    { 0: gaussianWeights([loc + 5 * scale], [scale]), 10: gaussianWeights([loc], [scale]) },
+  );
+  await Deno.mkdir(`${trained}/exports/gauss`, { recursive: true });
+  await Deno.writeFile(`${trained}/exports/gauss/export.onnx`, gaussianModel(250, 1));
+  await Deno.writeTextFile(
+    `${trained}/exports/gauss/export.json`,
+    JSON.stringify({ role: "density", ...info, inputShape: [250, 1] }),
+  );
+  const all = await run({ export: "gauss", intervals: 4096 }, trained, data.outDir);
+  const last = await run({ export: "gauss", intervals: 4096, curve: false }, trained, data.outDir);
+  assert.deepEqual(all.result.rows.map((r) => r.step), [0, 10]);
+  assert.deepEqual(last.result.rows.map((r) => r.step), [10], "only the last snapshot");
+  assert.equal(last.metric("test_nll"), all.metric("test_nll"), "the same number for the reported snapshot");
+  await assert.rejects(
+    () => run({ curve: false, select: "train", splits: ["train", "test"] }, trained, data.outDir),
+    /curve: false evaluates the last snapshot only, so select must be null/,
+  );
+  await assert.rejects(
+    () => run({ export: "missing" }, trained, data.outDir),
+    /exports\/missing\) has no readable export\.json/,
+  );
+});

@@ -110,6 +110,8 @@ details ul { margin: 0.2rem 0; padding-left: 1.1rem; font-size: 0.82rem; }
 td.digests { white-space: nowrap; font-size: 0.85rem; }
 /* The runtime line under the digests is long: it wraps, the digests do not. */
 td.digests .small { white-space: normal; min-width: 16rem; }
+/* A stage's time may read "1 min 13 s": it wraps between its parts rather than widen the table. */
+table.provenance td.num { white-space: normal; }
 .stage-kind { display: block; color: var(--muted); font-family: var(--mono); font-size: 0.78rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; margin: 0.75rem 0; font-size: 0.92rem; }
 dl.facts dt { color: var(--muted); }

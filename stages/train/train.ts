@@ -18,7 +18,8 @@
  *   model.onnx, a standalone model any ONNX runtime can load.
  *
  * Output: final.safetensors (all parameters), metrics.parquet, snapshots/step-NNNNNN.safetensors,
- * model.onnx + export.onnx + export.json (when the graph has an export), train.json.
+ * model.onnx + export.onnx + export.json (when the graph has an export), exports/<name>/ (the graph's
+ * further exports of the same weights, copied), train.json.
  *
  * @module
  */
@@ -142,6 +143,23 @@ async function continuation(
   }
   log(`continuing from step ${before} of ${short}`);
   return { state: tensors, loop: { step: before, data: resume.data, metrics, elapsedMs: 0 } };
+}
+
+/** Copies the folder of further exports (`exports/<name>/export.{onnx,json}`), when the graph wrote one. */
+async function copyExports(from: string, to: string): Promise<void> {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(from)].filter((e) => e.isDirectory).map((e) => e.name).sort();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  for (const name of names) {
+    await Deno.mkdir(`${to}/${name}`, { recursive: true });
+    for (const file of ["export.onnx", "export.json"]) {
+      await Deno.copyFile(`${from}/${name}/${file}`, `${to}/${name}/${file}`);
+    }
+  }
 }
 
 const snapshotName = (step: number) => `step-${String(step).padStart(6, "0")}.safetensors`;
@@ -373,6 +391,9 @@ export const train = defineStage({
       await Deno.writeFile(`${ctx.outDir}/export.onnx`, exportBytes);
       await Deno.writeTextFile(`${ctx.outDir}/export.json`, JSON.stringify(exported, null, 1));
     }
+    // Further exports of the same weights (a VAE's density beside its sampler), for the stages that read
+    // them by name (e.g. eval.likelihood's `export`); the snapshots serve them all.
+    await copyExports(`${ctx.inputs.graph}/exports`, `${ctx.outDir}/exports`);
     // Deterministic content only (no timings), so identical training gives an identical output.
     const finalMetrics = Object.fromEntries(
       step.metrics.map((m) => [m, loop.metrics.filter((r: MetricRow) => r.name === m).at(-1)?.value ?? null]),

@@ -283,3 +283,31 @@ Deno.test("train.run continues a shorter training and ends bit-identical to a ru
   );
   for (const r of [short, longer, fresh, odd, fromOdd]) await Deno.remove(r.outDir, { recursive: true });
 });
+
+Deno.test("train.run copies the graph's further exports (exports/<name>/) beside its own", async () => {
+  const graph = await Deno.makeTempDir({ prefix: "train-exports-" });
+  for (const e of Deno.readDirSync(tinyGan)) {
+    if (e.isFile) await Deno.copyFile(`${tinyGan}/${e.name}`, `${graph}/${e.name}`);
+  }
+  await Deno.mkdir(`${graph}/step`);
+  for (const e of Deno.readDirSync(`${tinyGan}/step`)) {
+    await Deno.copyFile(`${tinyGan}/step/${e.name}`, `${graph}/step/${e.name}`);
+  }
+  await Deno.mkdir(`${graph}/exports/critic`, { recursive: true });
+  await Deno.copyFile(`${tinyGan}/export.onnx`, `${graph}/exports/critic/export.onnx`);
+  await Deno.writeTextFile(
+    `${graph}/exports/critic/export.json`,
+    '{"role":"critic","paramPrefix":"generator/"}',
+  );
+  const { outDir } = await runStageForTest(train, {
+    params: { steps: 4, feeds: GAN_FEEDS, logEvery: 2, checkpointEvery: 0, snapshotEvery: 0 },
+    inputs: { graph, data },
+  });
+  assert.deepEqual([...Deno.readDirSync(`${outDir}/exports`)].map((e) => e.name), ["critic"]);
+  assert.deepEqual(
+    Deno.readFileSync(`${outDir}/exports/critic/export.onnx`),
+    Deno.readFileSync(`${tinyGan}/export.onnx`),
+  );
+  assert.equal(JSON.parse(Deno.readTextFileSync(`${outDir}/exports/critic/export.json`)).role, "critic");
+  await Deno.remove(graph, { recursive: true });
+});
