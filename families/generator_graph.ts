@@ -11,6 +11,7 @@
  * @module
  */
 import { z } from "zod";
+import { parameterCounts } from "../models/onnx/param_counts.ts";
 import { defineStage, type StageKind } from "../engine/stage.ts";
 import type { TrainStep } from "../models/onnx/train_step.ts";
 import type { SamplerExport } from "../stages/train/export_info.ts";
@@ -100,11 +101,7 @@ export function defineGeneratorGraph<S extends Shape>(def: {
         ...(built.weightsFrom ? { weightsFrom: built.weightsFrom } : {}),
       };
       await Deno.writeTextFile(`${ctx.outDir}/export.json`, JSON.stringify(sampler, null, 1));
-      const parameters: Record<string, number> = {};
-      for (const q of built.step.params) {
-        const group = q.name.split("/")[0]!;
-        parameters[group] = (parameters[group] ?? 0) + q.shape.reduce((a, b) => a * b, 1);
-      }
+      const parameters = parameterCounts(built.step.params);
       const description: GeneratorDescription = {
         facts: built.describe,
         hyper: { ...built.step.hyper },

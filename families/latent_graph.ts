@@ -13,6 +13,7 @@
  * @module
  */
 import { z } from "zod";
+import { parameterCounts } from "../models/onnx/param_counts.ts";
 import { defineStage, type StageKind } from "../engine/stage.ts";
 import type { TrainStep } from "../models/onnx/train_step.ts";
 import type { SamplerExport } from "../stages/train/export_info.ts";
@@ -75,11 +76,7 @@ export function defineLatentGraph<S extends z.ZodRawShape>(def: {
         }
         await write(`${ctx.outDir}/exports/${name}`, e.bytes, e.info);
       }
-      const parameters: Record<string, number> = {};
-      for (const q of built.step.params) {
-        const group = q.name.split("/").slice(0, 2).join("/");
-        parameters[group] = (parameters[group] ?? 0) + q.shape.reduce((a, b) => a * b, 1);
-      }
+      const parameters = parameterCounts(built.step.params, 2);
       const description: GeneratorDescription = {
         facts: built.describe,
         hyper: { ...built.step.hyper },

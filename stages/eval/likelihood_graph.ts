@@ -29,6 +29,7 @@
  */
 import { z } from "zod";
 import { defineStage, type StageKind } from "../../engine/stage.ts";
+import { parameterCounts } from "../../models/onnx/param_counts.ts";
 import type { TrainStep } from "../../models/onnx/train_step.ts";
 import type { DensityExport } from "./likelihood_export.ts";
 
@@ -94,11 +95,7 @@ export function defineDensityGraph<S extends z.ZodRawShape>(def: {
         if (typeof content === "string") await Deno.writeTextFile(`${ctx.outDir}/${name}`, content);
         else await Deno.writeFile(`${ctx.outDir}/${name}`, content);
       }
-      const byGroup: Record<string, number> = {};
-      for (const q of built.step.params) {
-        const group = q.name.split("/")[0]!;
-        byGroup[group] = (byGroup[group] ?? 0) + q.shape.reduce((a, b) => a * b, 1);
-      }
+      const byGroup = parameterCounts(built.step.params);
       const description: DensityDescription = {
         facts: built.describe,
         hyper: { ...built.step.hyper },
