@@ -24,8 +24,20 @@
  *
  * @module
  */
-import process from "node:process";
 import { parseArgs } from "node:util";
+import {
+  alternate,
+  clockOf,
+  loadAverage,
+  type Pass,
+  randn,
+  ratioRow as row,
+  stack,
+  timeIt as timeWith,
+  torchAvailable as torchWorks,
+  torchPass as torchScript,
+  workerPass,
+} from "./_passes.ts";
 import { type Cell, fmt, printLoad, printTable } from "./_report.ts";
 import {
   concat,
@@ -73,48 +85,12 @@ const THREADS = SINGLE ? 1 : 2;
 /** onnxruntime session options of every measured session. */
 const SESSION = { intraOpNumThreads: THREADS };
 /** Milliseconds: process CPU time with --single-thread, else wall time. */
-const clock = SINGLE
-  ? () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  }
-  : () => performance.now();
-
-/** Median over rounds of the mean ms per call. */
-async function timeIt(fn: () => Promise<unknown>, o: { warmup: number; rounds: number; calls: number }) {
-  for (let i = 0; i < o.warmup; i++) await fn();
-  const rounds: number[] = [];
-  for (let r = 0; r < o.rounds; r++) {
-    const t0 = clock();
-    for (let i = 0; i < o.calls; i++) await fn();
-    rounds.push((clock() - t0) / o.calls);
-  }
-  return median(rounds);
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
-function randn(n: number, rng: Rng, f: (v: number) => number = (v) => v): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = f(rng.normal());
-  return out;
-}
-
-/** `k` copies of `a` back to back (a stacked batch for k fused steps). */
-function stack<T extends Float32Array | Int32Array>(a: T, k: number): T {
-  const out = new (a.constructor as new (n: number) => T)(a.length * k);
-  for (let i = 0; i < k; i++) out.set(a, i * a.length);
-  return out;
-}
+const clock = clockOf(SINGLE);
+const timeIt = (fn: () => Promise<unknown>, o: { warmup: number; rounds: number; calls: number }) =>
+  timeWith(fn, { ...o, clock });
 
 // ---------------------------------------------------------------------------------------------
 // ORT measurements (run in a fresh worker process per pass)
-
-/** One pass of measurements (ms per step by variant). */
-type Pass = Record<string, number>;
 
 async function benchMlp(): Promise<Pass> {
   const B = 128;
@@ -199,99 +175,21 @@ if (args.values.worker) {
 // ---------------------------------------------------------------------------------------------
 // Passes in fresh processes
 
-function torchAvailable(): boolean {
-  if (args.values["no-torch"]) return false;
-  try {
-    return new Deno.Command("/usr/bin/python3", { args: ["-c", "import torch"], stderr: "null" }).outputSync()
-      .code === 0;
-  } catch {
-    return false;
-  }
-}
-
-async function lastJsonLine(cmd: Deno.Command, what: string): Promise<Pass> {
-  const out = await cmd.output();
-  if (out.code !== 0) {
-    throw new Error(`${what} failed (exit ${out.code}): ${new TextDecoder().decode(out.stderr).slice(-800)}`);
-  }
-  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
-}
+const torchAvailable = () => !args.values["no-torch"] && torchWorks();
 
 const ortPass = (model: "mlp" | "gan") =>
-  lastJsonLine(
-    new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        new URL(import.meta.url).pathname,
-        `--worker=${model}`,
-        ...(SINGLE ? ["--single-thread"] : []),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }),
-    `bench/onnx.ts --worker=${model}`,
-  );
+  workerPass(import.meta.url, [`--worker=${model}`, ...(SINGLE ? ["--single-thread"] : [])]);
 
 const torchPass = (script: string, batch: number) =>
-  lastJsonLine(
-    new Deno.Command("/usr/bin/python3", {
-      args: [
-        new URL(`./torch/${script}`, import.meta.url).pathname,
-        String(batch),
-        String(THREADS),
-        SINGLE ? "cpu" : "wall",
-      ],
-      env: { OPENBLAS_CORETYPE: "Cooperlake", OPENBLAS_NUM_THREADS: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }),
-    `bench/torch/${script}`,
-  );
-
-const loadAverage = () => Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
-
-interface Series {
-  ort: Pass[];
-  torch: Pass[];
-  loads: number[];
-}
+  torchScript(script, [String(batch), String(THREADS), SINGLE ? "cpu" : "wall"]);
 
 /** `passes` alternating fresh processes of ORT and PyTorch. */
-async function measure(model: "mlp" | "gan", script: string, batch: number, withTorch: boolean) {
-  const s: Series = { ort: [], torch: [], loads: [] };
-  const passes = Number(args.values.passes);
-  for (let i = 0; i < passes; i++) {
-    s.loads.push(loadAverage());
-    s.ort.push(await ortPass(model));
-    if (withTorch) s.torch.push(await torchPass(script, batch));
-  }
-  return s;
-}
-
-/** "median (min–max)" of one variant over the passes. */
-function stat(passes: readonly Pass[], key: string): { median: number; text: string } | null {
-  const v = passes.map((p) => p[key]).filter((x): x is number => x !== undefined);
-  if (v.length === 0) return null;
-  const m = median(v);
-  return {
-    median: m,
-    text: v.length > 1 ? `${fmt(m)} (${fmt(Math.min(...v))}–${fmt(Math.max(...v))})` : fmt(m),
-  };
-}
-
-function row(label: string, s: Series, ortKey: string, torchKey: string): Cell[] {
-  const o = stat(s.ort, ortKey);
-  const t = stat(s.torch, torchKey);
-  return [
-    label,
-    o?.text,
-    t?.text,
-    o && t ? Number((o.median / t.median).toFixed(2)) : null,
-    s.loads.map((l) => l.toFixed(1)).join(" "),
-  ];
-}
+const measure = (model: "mlp" | "gan", script: string, batch: number, withTorch: boolean) =>
+  alternate(
+    Number(args.values.passes),
+    () => ortPass(model),
+    withTorch ? () => torchPass(script, batch) : undefined,
+  );
 
 // ---------------------------------------------------------------------------------------------
 // --profile: where the kernel time of each train step goes

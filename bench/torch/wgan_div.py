@@ -62,43 +62,47 @@ def critic():
     )
 
 
-g, d = G(), critic()
-for m in list(g.modules()) + list(d.modules()):
-    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-        nn.init.normal_(m.weight, 0, 0.02)
-        if m.bias is not None:
-            nn.init.zeros_(m.bias)
-opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-x = torch.tanh(torch.randn(B, 1, 28, 28))
+def init_weights(*nets):
+    """N(0, 0.02) weights and zero biases, as models/onnx/models/wgan_div.ts."""
+    for net in nets:
+        for m in net.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                nn.init.normal_(m.weight, 0, 0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
 
 
-def step():
-    zd, zg = torch.randn(B, Z), torch.randn(B, Z)
-    for p in d.parameters():
-        p.requires_grad_(True)
-    xf = g(zd).detach()
-    both = torch.cat([x, xf]).requires_grad_(True)
-    s = d(both)
-    (grad,) = torch.autograd.grad(s.sum(), both, create_graph=True)
-    penalty = grad.pow(2).sum([1, 2, 3]).pow(P / 2).sum() * (K / 2 / B)
-    loss_d = s[:B].mean() - s[B:].mean() + penalty
-    opt_d.zero_grad(set_to_none=True)
-    loss_d.backward()
-    opt_d.step()
-    for p in d.parameters():
-        p.requires_grad_(False)
-    loss_g = d(g(zg)).mean()
-    opt_g.zero_grad(set_to_none=True)
-    loss_g.backward()
-    opt_g.step()
+if __name__ == "__main__":
+    g, d = G(), critic()
+    init_weights(g, d)
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    x = torch.tanh(torch.randn(B, 1, 28, 28))
 
+    def step():
+        zd, zg = torch.randn(B, Z), torch.randn(B, Z)
+        for p in d.parameters():
+            p.requires_grad_(True)
+        xf = g(zd).detach()
+        both = torch.cat([x, xf]).requires_grad_(True)
+        s = d(both)
+        (grad,) = torch.autograd.grad(s.sum(), both, create_graph=True)
+        penalty = grad.pow(2).sum([1, 2, 3]).pow(P / 2).sum() * (K / 2 / B)
+        loss_d = s[:B].mean() - s[B:].mean() + penalty
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        for p in d.parameters():
+            p.requires_grad_(False)
+        loss_g = d(g(zg)).mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
 
-def forward():
-    with torch.no_grad():
-        zd = torch.randn(B, Z)
-        return d(torch.cat([x, g(zd)])).mean()
+    def forward():
+        with torch.no_grad():
+            zd = torch.randn(B, Z)
+            return d(torch.cat([x, g(zd)])).mean()
 
-
-out = {"forward": timed(forward), "step": timed(step)}
-print(json.dumps(out))
+    out = {"forward": timed(forward), "step": timed(step)}
+    print(json.dumps(out))

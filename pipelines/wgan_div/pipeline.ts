@@ -1,12 +1,19 @@
 /**
  * «WGAN-div：一个默默无闻的WGAN填坑者» (kexue.fm/archives/6139): WGAN-div with the article's penalty
  * k·E‖∇ₓD‖^p (k = 2, p = 6), a DCGAN-style generator and critic, on MNIST (or Fashion-MNIST), on the
- * image-generator family (families/image_generator.ts).
+ * image-generator family (families/image_generator.ts) with the GAN family's graph kind
+ * (families/gan_graph.ts): loss `wgan-div`, the dcgan28 network, one critic step per generator step.
+ * Its train step is that of models/onnx/models/wgan_div.ts bit for bit (tested in gan_step_test.ts).
  *
  * @module
  */
+import { ganFeeds, ganGraph } from "../../families/gan_graph.ts";
 import { generatorClaims, imageGeneratorPipeline } from "../../families/image_generator.ts";
-import { graph } from "./graph.ts";
+import { GAN_LOSS_DEFAULTS } from "../../models/onnx/models/gan_config.ts";
+
+/** The article's loss and penalty (k = 2, p = 6), named so that the report can print them. */
+const { k, p } = GAN_LOSS_DEFAULTS["wgan-div"];
+const WGAN_DIV = { loss: "wgan-div", k, p } as const;
 
 export const pipeline = imageGeneratorPipeline({
   name: "wgan-div",
@@ -20,15 +27,15 @@ export const pipeline = imageGeneratorPipeline({
   summary: "The article presents WGAN-div (Wu et al., ECCV 2018): instead of constraining the critic to be " +
     "1-Lipschitz, penalise k·E‖∇ₓD(x)‖^p on samples from almost any distribution (here, as in the article's " +
     "code, the real and the fake samples), with k = 2 and p = 6 working best.",
-  graph,
+  graph: ganGraph,
   scales: {
     // The critic stays DCGAN size: with one critic step per generator step (as in the article), a smaller
     // critic stops telling real from fake early and the samples stall (measured: classifier-FID ≈ 300
     // with [32, 64] against ≈ 170 with [64, 128] after 2,000 steps). The generator can be smaller.
-    small: { graph: { gChannels: [64, 32], zDim: 64 }, steps: 2400, snapshotEvery: 200 },
-    full: { steps: 20000, snapshotEvery: 1000 },
+    small: { graph: { ...WGAN_DIV, gChannels: [64, 32], zDim: 64 }, steps: 2400, snapshotEvery: 200 },
+    full: { graph: WGAN_DIV, steps: 20000, snapshotEvery: 1000 },
   },
-  train: { feeds: { z_d: "normal", z_g: "normal" } },
+  train: { feeds: ganFeeds("normal") },
   plots: [{
     title: "Wasserstein estimate and gradient penalty",
     metrics: ["wdist", "penalty"],

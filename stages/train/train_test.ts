@@ -4,14 +4,14 @@ import { mlpClassifierStep } from "../../models/onnx/models/mlp.ts";
 import { decodeSafetensors } from "../../models/onnx/safetensors.ts";
 import { saveTrainStep } from "../../models/onnx/saved_step.ts";
 import { createSession, runSession } from "../../models/onnx/session.ts";
-import { graph as wganDivGraph } from "../../pipelines/wgan_div/graph.ts";
+import { ganGraph } from "../../families/gan_graph.ts";
 import { mnistStage } from "../data/sources/mnist.ts";
 import { autoFuse, train } from "./train.ts";
 
 // One MNIST shard set and one tiny WGAN-div graph, shared by the tests below.
 const data = (await runStageForTest(mnistStage, { params: {} })).outDir;
-const tinyGan = (await runStageForTest(wganDivGraph, {
-  params: { batch: 8, zDim: 8, gChannels: [8, 4], dChannels: [4, 8], fuse: [2] },
+const tinyGan = (await runStageForTest(ganGraph, {
+  params: { loss: "wgan-div", batch: 8, zDim: 8, gChannels: [8, 4], dChannels: [4, 8], fuse: [2] },
 })).outDir;
 
 async function metricsOf(dir: string): Promise<{ step: number; name: string; value: number }[]> {
@@ -197,8 +197,8 @@ Deno.test("train.run rejects feeds and hyperparameters the graph does not have",
 });
 
 Deno.test("train.run exports the generator's moving average when the graph keeps one", async () => {
-  const emaGan = (await runStageForTest(wganDivGraph, {
-    params: { batch: 8, zDim: 8, gChannels: [8, 4], dChannels: [4, 8], ema: 0.9 },
+  const emaGan = (await runStageForTest(ganGraph, {
+    params: { loss: "wgan-div", batch: 8, zDim: 8, gChannels: [8, 4], dChannels: [4, 8], ema: 0.9 },
   })).outDir;
   const { outDir } = await runStageForTest(train, {
     params: { steps: 10, feeds: GAN_FEEDS, logEvery: 5, checkpointEvery: 0, snapshotEvery: 10 },

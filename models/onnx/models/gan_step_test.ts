@@ -9,7 +9,7 @@ import { evaluate, randn } from "../testing.ts";
 import { criticLoss, ganLoss, generatorLoss } from "./gan_losses.ts";
 import { ganCritic, ganGenerator, type GanNetwork } from "./gan_networks.ts";
 import { ganSampler, ganStep, type GanStepConfig, realBlocks, singleLoss } from "./gan_step.ts";
-import { wganDivCriticLoss } from "./wgan_div.ts";
+import { wganDivCriticLoss, wganDivStep } from "./wgan_div.ts";
 
 const B = 4;
 const IMAGE = [1, 28, 28] as const;
@@ -203,4 +203,45 @@ Deno.test("single-loss step: one optimiser moves both players from one loss; n c
     () => ganStep(B, config({ schedule: "single-loss", nCritic: 2 })),
     /one step per iteration, not nCritic 2/,
   );
+});
+
+Deno.test("GAN step: wgan-div on the GAN graph kind trains exactly as wgan_div.ts, bit for bit", async () => {
+  // The wgan-div pipeline runs on gan.graph; its metrics must be those of its own step (models/onnx/
+  // models/wgan_div.ts) to the last bit, with and without batch norm in the critic.
+  for (const dBatchNorm of [false, true]) {
+    const div = { zDim: 16, gChannels: [16, 8] as const, dChannels: [8, 16] as const, dBatchNorm };
+    const network: GanNetwork = {
+      kind: "dcgan28",
+      zDim: 16,
+      gChannels: div.gChannels,
+      dChannels: div.dChannels,
+      gBatchNorm: true,
+      dBatchNorm,
+      initStd: 0.02,
+    };
+    const gan = ganStep(8, {
+      ...config({ loss: ganLoss("wgan-div"), network, nCritic: 1, lrD: 2e-4, lrG: 2e-4 }),
+      optimiser: { kind: "adam", b1: 0.5, b2: 0.999 },
+    });
+    const own = wganDivStep(8, div);
+    assert.deepEqual([...gan.metrics].sort(), [...own.metrics].sort());
+    const a = await TrainRunner.create(gan, { seed: 4 });
+    const b = await TrainRunner.create(own, { seed: 4 });
+    for (let s = 0; s < 4; s++) {
+      const feed = {
+        x: images(8, s),
+        z_d: randn(8 * 16, 50 + s) as Float32Array,
+        z_g: randn(8 * 16, 90 + s) as Float32Array,
+      };
+      const [ma, mb] = [await a.step(feed), await b.step(feed)];
+      for (const name of own.metrics) {
+        assert.equal(ma[name], mb[name], `step ${s} ${name} (dBatchNorm ${dBatchNorm})`);
+      }
+    }
+    const [sa, sb] = [a.state(), b.state()];
+    assert.deepEqual(Object.keys(sa).sort(), Object.keys(sb).sort());
+    for (const name of Object.keys(sb)) assert.deepEqual(sa[name], sb[name], name);
+    await a.release();
+    await b.release();
+  }
 });
