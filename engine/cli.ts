@@ -34,6 +34,13 @@ import { Store, StoreOpenError } from "./store.ts";
 import { closestAll } from "./suggest.ts";
 import type { SweepRow } from "./sweep.ts";
 
+/** The index renderer and the cross-pipeline pages, loaded only when a run publishes. */
+async function reportPages() {
+  const { renderIndex } = await import("../stages/report/index_page.ts");
+  const { CROSS_PAGES } = await import("../stages/report/cross_pages.ts");
+  return { renderIndex, pages: CROSS_PAGES };
+}
+
 const HELP: Record<string, string> = {
   main: `Reproduces ML articles as cached pipelines.
 
@@ -362,10 +369,10 @@ async function cmdRun(args: string[], style: Style): Promise<number> {
       ...(executor ? { executor } : {}),
       onFinished: async (s) => {
         if (values["no-publish"]) return;
-        const { renderIndex } = await import("../stages/report/index_page.ts");
+        const { renderIndex, pages } = await reportPages();
         await publishOrWarn(
           "report",
-          () => publishRun(store, reports, pipeline, s, renderIndex),
+          () => publishRun(store, reports, pipeline, s, renderIndex, pages),
           reports,
           style,
         );
@@ -445,10 +452,10 @@ async function runSweepCommand(
   console.log(`\nsweep ${sweep.id}`);
   console.log(formatSweepTable(rows, sweep.keys));
   const { renderSweepPage } = await import("../stages/report/sweep_page.ts");
-  const { renderIndex } = await import("../stages/report/index_page.ts");
+  const { renderIndex, pages } = await reportPages();
   await publishOrWarn(
     "sweep page",
-    () => publishSweep(store, reports, sweep, renderSweepPage(sweep, rows), renderIndex),
+    () => publishSweep(store, reports, sweep, renderSweepPage(sweep, rows), renderIndex, pages),
     reports,
     style,
   );
@@ -487,7 +494,7 @@ async function runAll(
 ): Promise<number> {
   const names = pipelineNames(PROJECT_ROOT);
   const rows: string[][] = [];
-  const { renderIndex } = await import("../stages/report/index_page.ts");
+  const { renderIndex, pages } = await reportPages();
   const threads = positiveInt("threads", values.threads);
   await attachRemote(store, flag(values.remote), { peek: Boolean(values["dry-run"]) });
   for (const name of names) {
@@ -519,7 +526,7 @@ async function runAll(
           onFinished: (s) =>
             publishOrWarn(
               "report",
-              () => publishRun(store, reports, pipeline, s, renderIndex),
+              () => publishRun(store, reports, pipeline, s, renderIndex, pages),
               reports,
               style,
             ),

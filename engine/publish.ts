@@ -28,8 +28,22 @@ async function copyTree(from: string, to: string): Promise<void> {
 }
 
 /**
- * Publishes the report of `summary` (if the pipeline has one and it was produced) and rewrites the
- * index with `renderIndex`. Returns the path of the pipeline's page, or null.
+ * A page of reports/ built from the results of several pipelines (e.g. reports/gans.html), rewritten
+ * after a run that has a stage of one of its kinds, and linked from the index.
+ */
+export interface CrossPage {
+  /** File name under reports/. */
+  file: string;
+  title: string;
+  /** Stage kinds whose runs the page shows. */
+  kinds: readonly string[];
+  write(storeRoot: string, reportsDir: string): Promise<unknown>;
+}
+
+/**
+ * Publishes the report of `summary` (if the pipeline has one and it was produced), rewrites the cross
+ * pages that show its stages' kinds, and rewrites the index with `renderIndex`. Returns the path of the
+ * pipeline's page, or null.
  */
 export async function publishRun(
   store: Store,
@@ -37,6 +51,7 @@ export async function publishRun(
   pipeline: PipelineDef,
   summary: RunSummary,
   renderIndex: IndexRenderer,
+  pages: readonly CrossPage[] = [],
 ): Promise<string | null> {
   await Deno.mkdir(reportsDir, { recursive: true });
   let page: string | null = null;
@@ -67,7 +82,11 @@ export async function publishRun(
     }
     page = `${target}/index.html`;
   }
-  await writeIndex(store, reportsDir, renderIndex);
+  const kinds = new Set(summary.stages.map((s) => s.kind));
+  for (const cross of pages) {
+    if (cross.kinds.some((k) => kinds.has(k))) await cross.write(store.root, reportsDir);
+  }
+  await writeIndex(store, reportsDir, renderIndex, pages);
   return page;
 }
 
@@ -81,12 +100,13 @@ export async function publishSweep(
   sweep: { id: string; pipeline: string },
   html: string,
   renderIndex: IndexRenderer,
+  pages: readonly CrossPage[] = [],
 ): Promise<string> {
   const dir = `${reportsDir}/${sweep.pipeline}/sweeps`;
   await Deno.mkdir(dir, { recursive: true });
   const path = `${dir}/${sweep.id}.html`;
   await writeAtomic(path, html);
-  await writeIndex(store, reportsDir, renderIndex);
+  await writeIndex(store, reportsDir, renderIndex, pages);
   return path;
 }
 
@@ -111,7 +131,10 @@ export interface IndexEntry {
 }
 
 /** Renders the index page from its entries (stages/report/index_page.ts's `renderIndex`). */
-export type IndexRenderer = (entries: readonly IndexEntry[], options: { intro?: string }) => string;
+export type IndexRenderer = (
+  entries: readonly IndexEntry[],
+  options: { intro?: string; pages?: readonly { href: string; title: string }[] },
+) => string;
 
 interface PipelineMeta {
   description: string;
@@ -144,11 +167,20 @@ async function pipelineMeta(name: string, cache: Record<string, PipelineMeta>): 
   }
 }
 
-/** Rewrites reports/index.html from the latest run record of every pipeline. */
+function existsFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Rewrites reports/index.html from the latest run record of every pipeline, linking the cross pages. */
 export async function writeIndex(
   store: Store,
   reportsDir: string,
   renderIndex: IndexRenderer,
+  pages: readonly CrossPage[] = [],
 ): Promise<void> {
   const cachePath = `${store.root}/cache/pipelines.json`;
   // Missing the first time; of the wrong shape (null, 42) it is dropped and rebuilt.
@@ -194,6 +226,10 @@ export async function writeIndex(
     tmp,
     renderIndex(entries, {
       intro: "Each pipeline reproduces the experiment of an article. Run one with `deno task run NAME`.",
+      pages: pages.filter((c) => existsFile(`${reportsDir}/${c.file}`)).map((c) => ({
+        href: c.file,
+        title: c.title,
+      })),
     }),
   );
   await Deno.rename(tmp, `${reportsDir}/index.html`);

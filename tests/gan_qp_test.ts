@@ -86,5 +86,35 @@ Deno.test("gan-qp runs seven losses at equal steps end to end; its report shows 
   assert.deepEqual(seen.consoleErrors, []);
   assert.ok(seen.plots.length >= 4 && seen.plots.every((p) => p.rendered), JSON.stringify(seen.plots));
   assert.ok(seen.images.every((i) => i.loaded && i.naturalWidth > 0));
+
+  // The cross-pipeline GAN page, from SQL over the runs: one row per GAN, FID curves, the claims, the SQL.
+  const gans = `${store.reports}/gans.html`;
+  const ganHtml = await Deno.readTextFile(gans);
+  for (const v of ["qp-l2", "qp-l1", "wgan-gp", "wgan-div", "hinge", "qp-lam1", "qp-lam100"]) {
+    assert.ok(ganHtml.includes(`<td>gan-qp · ${v}</td>`), v);
+  }
+  assert.match(ganHtml, /GAN-QP-L2 reaches a classifier-FID no worse than WGAN-GP/);
+  const ganPage = await browserCheck(gans, { viewport: { width: 1280, height: 900 } });
+  assert.equal(ganPage.title, "GAN comparison");
+  assert.deepEqual(ganPage.cutTables, []);
+  assert.deepEqual(ganPage.consoleErrors, []);
+  assert.equal(ganPage.plots.length, 2);
+  assert.ok(ganPage.plots.every((p) => p.rendered), JSON.stringify(ganPage.plots));
+  assert.match(await Deno.readTextFile(`${store.reports}/index.html`), /href="gans.html"/);
+  // Each of its queries runs as it stands in `deno task query`, with the page's numbers.
+  const { GAN_SQL } = await import("../stages/report/gan_comparison.ts");
+  const table = JSON.parse((await cli(store, ["query", "--json", GAN_SQL.table])).stdout) as {
+    variant: string;
+    loss: string;
+    fid: number;
+    steps: number;
+  }[];
+  assert.equal(table.length, 7);
+  const qpL1 = table.find((t) => t.variant === "qp-l1")!;
+  assert.equal(qpL1.loss, "qp-l1");
+  assert.equal(qpL1.steps, 40);
+  assert.equal(qpL1.fid, m["evaluate@qp-l1:final_fid"]);
+  const curves = JSON.parse((await cli(store, ["query", "--json", GAN_SQL.curves])).stdout) as unknown[];
+  assert.ok(curves.length >= 14, `two FID points per GAN at least, got ${curves.length}`);
   await Deno.remove(dir, { recursive: true });
 });

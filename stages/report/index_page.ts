@@ -38,6 +38,8 @@ export interface IndexOptions {
   title?: string;
   /** One paragraph under the title. */
   intro?: string;
+  /** Pages that compare several pipelines (e.g. gans.html), linked under the intro. */
+  pages?: readonly { href: string; title: string }[];
 }
 
 /** Renders reports/index.html. Entries appear in the order given. */
@@ -67,6 +69,11 @@ export function renderIndex(entries: readonly IndexEntry[], options: IndexOption
 </tr>`;
   });
   const intro = options.intro ? markup`<p>${options.intro}</p>` : "";
+  const pages = options.pages?.length
+    ? markup`<p>Across pipelines: ${
+      options.pages.map((p, i) => markup`${i > 0 ? " · " : ""}<a href="${p.href}">${p.title}</a>`)
+    }</p>`
+    : "";
   const list = entries.length === 0
     ? markup`<p class="muted">No pipelines yet.</p>`
     : markup`<div class="table-wrap"><table class="index"><thead><tr><th scope="col">Pipeline</th><th scope="col">Article</th><th scope="col">Last run</th><th scope="col" class="num">Headline</th><th scope="col">Claims</th><th scope="col">Ended</th></tr></thead><tbody>${rows}</tbody></table></div>`;
@@ -78,6 +85,7 @@ export function renderIndex(entries: readonly IndexEntry[], options: IndexOption
 <h1>${title}</h1>
 <p class="byline">${summary}</p>
 ${intro}
+${pages}
 </header>
 ${list}
 <footer>Each report is one self-contained HTML file: no scripts, no network.</footer>
