@@ -42,23 +42,27 @@ def timed(fn):
 
 
 class G(nn.Module):
-    def __init__(self):
+    """z [N, z_dim] → images [N, 1, 28, 28]; channels c = (c0 at 7×7, c1 at 14×14)."""
+
+    def __init__(self, z_dim=Z, c=(128, 64)):
         super().__init__()
-        self.fc = nn.Linear(Z, 128 * 49, bias=False)
+        self.c0 = c[0]
+        self.fc = nn.Linear(z_dim, c[0] * 49, bias=False)
         self.net = nn.Sequential(
-            nn.BatchNorm2d(128), nn.ReLU(),
-            nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
-            nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh(),
+            nn.BatchNorm2d(c[0]), nn.ReLU(),
+            nn.ConvTranspose2d(c[0], c[1], 4, 2, 1, bias=False), nn.BatchNorm2d(c[1]), nn.ReLU(),
+            nn.ConvTranspose2d(c[1], 1, 4, 2, 1), nn.Tanh(),
         )
 
     def forward(self, z):
-        return self.net(self.fc(z).view(-1, 128, 7, 7))
+        return self.net(self.fc(z).view(-1, self.c0, 7, 7))
 
 
-def critic():
+def critic(d=(64, 128)):
+    """images [N, 1, 28, 28] → scores [N, 1]; channels d = (d0 at 14×14, d1 at 7×7)."""
     return nn.Sequential(
-        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(6272, 1),
+        nn.Conv2d(1, d[0], 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(d[0], d[1], 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(d[1] * 49, 1),
     )
 
 
