@@ -16,8 +16,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { z } from "zod";
+import { ganGraphParams, ganNetwork } from "../families/gan_graph.ts";
 import { Store } from "../engine/store.ts";
 import { runStageForTest } from "../engine/testing.ts";
+import { ganSampler } from "../models/onnx/models/gan_step.ts";
+import { decodeSafetensors, tensorsToState } from "../models/onnx/safetensors.ts";
 import { generatorEval } from "../stages/eval/generator_eval.ts";
 import { openShards } from "../stages/data/shard_reader.ts";
 import { torchAvailable } from "./_passes.ts";
@@ -105,8 +109,11 @@ if (torchAvailable()) {
   for (const f of ["export.json", "export.onnx"]) {
     await Deno.copyFile(`${out("train")}/${f}`, `${trained}/${f}`);
   }
-  const [g0, g1] = graph.gChannels as number[];
-  const [d0, d1] = graph.dChannels as number[];
+  // The network as the graph stage resolved it (unset params take the dcgan28 defaults).
+  const { network } = ganNetwork(z.object(ganGraphParams).parse(graph));
+  if (network.kind !== "dcgan28") throw new Error(`wgan-div's network is ${network.kind}, not dcgan28`);
+  const [g0, g1] = network.gChannels;
+  const [d0, d1] = network.dChannels;
   const py = await new Deno.Command("/usr/bin/python3", {
     args: [
       new URL("./torch/wgan_div_budget.py", import.meta.url).pathname,
@@ -115,7 +122,7 @@ if (torchAvailable()) {
       String(budget),
       trained,
       String(threads),
-      ...[graph.zDim, g0, g1, d0, d1, graph.batch].map(String),
+      ...[network.zDim, g0, g1, d0, d1, graph.batch].map(String),
     ],
     env: { OPENBLAS_CORETYPE: "Cooperlake", OPENBLAS_NUM_THREADS: "1" },
     stdout: "piped",
@@ -127,6 +134,11 @@ if (torchAvailable()) {
   const result = JSON.parse(new TextDecoder().decode(py.stdout).trim().split("\n").pop()!) as {
     snapshots: { step: number; seconds: number }[];
   };
+  // The standalone model (the evaluation's pictures) with PyTorch's final weights baked in.
+  const last = result.snapshots.at(-1)!.step;
+  const path = `${trained}/snapshots/step-${String(last).padStart(6, "0")}.safetensors`;
+  const weights = tensorsToState(decodeSafetensors(await Deno.readFile(path), path).tensors);
+  await Deno.writeFile(`${trained}/model.onnx`, ganSampler(network, [1, 28, 28], graph.batch, weights));
   const scored = await runStageForTest(generatorEval, {
     params: evalParams,
     inputs: { trained, classifier: out("classifier"), data: out("data") },

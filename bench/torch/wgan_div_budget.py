@@ -27,29 +27,7 @@ torch.manual_seed(0)
 data = torch.from_numpy(np.fromfile(images_path, dtype=np.float32).reshape(count, 1, 28, 28))
 g, d = ref.G(z_dim, (int(g0), int(g1))), ref.critic((int(d0), int(d1)))
 ref.init_weights(g, d)
-opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-
-
-def step(x):
-    zd, zg = torch.randn(batch, z_dim), torch.randn(batch, z_dim)
-    for p in d.parameters():
-        p.requires_grad_(True)
-    xf = g(zd).detach()
-    both = torch.cat([x, xf]).requires_grad_(True)
-    s = d(both)
-    (grad,) = torch.autograd.grad(s.sum(), both, create_graph=True)
-    penalty = grad.pow(2).sum([1, 2, 3]).pow(ref.P / 2).sum() * (ref.K / 2 / batch)
-    loss_d = s[:batch].mean() - s[batch:].mean() + penalty
-    opt_d.zero_grad(set_to_none=True)
-    loss_d.backward()
-    opt_d.step()
-    for p in d.parameters():
-        p.requires_grad_(False)
-    loss_g = d(g(zg)).mean()
-    opt_g.zero_grad(set_to_none=True)
-    loss_g.backward()
-    opt_g.step()
+step = ref.wgan_div_step(g, d, z_dim)
 
 
 def save(step_count):
