@@ -8,8 +8,8 @@
  * trained network, e.g. a Langevin sampler that reads the energy too) and `data` (the `data.toy-2d`
  * shards, whose manifest names the target). The noise is seeded by `seed`, the same for every variant.
  *
- * Metrics: `modes`, `modes_covered`, `hq_share`, `mode_kl`, `kl_floor` (the KL a perfect generator
- * would show from sampling alone, (K − 1)/(2M)), and `real_modes_covered`, `real_hq_share`,
+ * Metrics: `modes`, `covered` (modes covered), `hq_share`, `mode_kl`, `kl_floor` (the KL a perfect generator
+ * would show from sampling alone, (K − 1)/(2N)), and `real_covered`, `real_hq_share`,
  * `real_mode_kl` of the real test points. Output: `toy_modes.json` and, unless `title` is "none", a
  * report section (report.json).
  *
@@ -98,14 +98,14 @@ export const toyModes = defineStage({
 
     const ours = modeStats(points, target, { minShare: p.minShare });
     const theirs = modeStats(real, target, { minShare: p.minShare });
-    const floor = klSamplingFloor(Math.max(1, ours.highQuality * ours.samples), target.modes).mean;
+    const floor = klSamplingFloor(ours.samples, target.modes).mean;
     const metrics = {
       modes: target.modes,
-      modes_covered: ours.covered,
+      covered: ours.covered,
       hq_share: ours.highQuality,
       mode_kl: ours.kl,
       kl_floor: floor,
-      real_modes_covered: theirs.covered,
+      real_covered: theirs.covered,
       real_hq_share: theirs.highQuality,
       real_mode_kl: theirs.kl,
     };

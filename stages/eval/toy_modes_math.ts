@@ -3,8 +3,9 @@
  * and of VEEGAN/PacGAN): each sample is assigned to its nearest mode and is **high quality** when it lies
  * within 3σ of it; a mode is **covered** when it holds at least `minShare` of its uniform share of
  * the samples (at least one sample; MEG's count is minShare → 0); and the **KL of the mode histogram**
- * of the high-quality samples from the uniform one, KL(p̂ ‖ U) = Σ p̂_k log(K p̂_k), is 0 for a perfectly
- * balanced generator and log K for one that puts everything in a single mode.
+ * (every sample counted at its nearest mode, so that a handful of lucky samples cannot make it look
+ * balanced) from the uniform one, KL(p̂ ‖ U) = Σ p̂_k log(K p̂_k), is 0 for a perfectly balanced generator
+ * and log K for one that puts everything in a single mode.
  *
  * | target | modes | σ | distance |
  * |---|---|---|---|
@@ -14,8 +15,8 @@
  *
  * What exact samples give (the tests check these): high-quality share 1 − e^{−9/2} = 0.98889 for the
  * Gaussians (‖x − c‖/σ is Rayleigh), 2Φ(3) − 1 = 0.99730 for the ring and (up to the curve's curvature)
- * the swiss roll; every mode covered; and 2M·KL ≈ χ²(K − 1) for M high-quality samples (the G-test), so
- * KL ≈ (K − 1)/(2M) ± √(2(K − 1))/(2M) from sampling alone ({@link klSamplingFloor}).
+ * the swiss roll; every mode covered; and 2N·KL ≈ χ²(K − 1) for N samples (the G-test), so
+ * KL ≈ (K − 1)/(2N) ± √(2(K − 1))/(2N) from sampling alone ({@link klSamplingFloor}).
  *
  * @module
  */
@@ -157,10 +158,12 @@ export interface ModeStats {
   highQuality: number;
   /** High-quality samples per mode. */
   counts: number[];
+  /** Samples per mode (nearest mode, whatever the distance): the histogram of the KL. */
+  assigned: number[];
   /** Modes holding at least max(1, minShare·samples/K) high-quality samples. */
   covered: number;
   modes: number;
-  /** KL(p̂ ‖ U) of the high-quality samples' mode histogram, in nats; NaN when none is high quality. */
+  /** KL(p̂ ‖ U) of the samples' mode histogram, in nats; NaN without a finite sample. */
   kl: number;
 }
 
@@ -173,11 +176,14 @@ export function modeStats(
   const n = points.length / 2;
   const k = target.modes;
   const counts = new Array<number>(k).fill(0);
-  let good = 0;
+  const assigned = new Array<number>(k).fill(0);
+  let good = 0, finite = 0;
   for (let i = 0; i < n; i++) {
     const x = points[2 * i]!, y = points[2 * i + 1]!;
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
     const { mode, distance } = target.locate(x, y);
+    assigned[mode]!++;
+    finite++;
     if (distance <= 3 * target.sigma) {
       counts[mode]!++;
       good++;
@@ -185,23 +191,24 @@ export function modeStats(
   }
   const least = Math.max(1, (options.minShare ?? 0.1) * (n / k));
   let kl = 0;
-  for (const c of counts) if (c > 0) kl += (c / good) * Math.log((k * c) / good);
+  for (const c of assigned) if (c > 0) kl += (c / finite) * Math.log((k * c) / finite);
   return {
     samples: n,
     highQuality: n === 0 ? NaN : good / n,
     counts,
+    assigned,
     covered: counts.filter((c) => c >= least).length,
     modes: k,
-    kl: good === 0 ? NaN : kl,
+    kl: finite === 0 ? NaN : kl,
   };
 }
 
 /**
- * KL of a perfectly balanced generator's histogram from sampling alone: 2M·KL ≈ χ²(K − 1), so its mean
- * (K − 1)/(2M) and standard deviation √(2(K − 1))/(2M) for M high-quality samples in K modes.
+ * KL of a perfectly balanced generator's histogram from sampling alone: 2N·KL ≈ χ²(K − 1), so its mean
+ * (K − 1)/(2N) and standard deviation √(2(K − 1))/(2N) for N samples in K modes.
  */
-export function klSamplingFloor(highQualitySamples: number, modes: number): { mean: number; sd: number } {
-  const m = highQualitySamples;
+export function klSamplingFloor(samples: number, modes: number): { mean: number; sd: number } {
+  const m = samples;
   return { mean: (modes - 1) / (2 * m), sd: Math.sqrt(2 * (modes - 1)) / (2 * m) };
 }
 

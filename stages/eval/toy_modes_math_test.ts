@@ -18,7 +18,7 @@ const target = (name: keyof typeof NOISE, arcs?: number) =>
 const nearShare = (got: number, p: number, n: number, extra = 0) =>
   Math.abs(got - p) <= 4 * Math.sqrt((p * (1 - p)) / n) + extra;
 
-Deno.test("modeStats: exact mixture samples cover every mode, 98.9% within 3σ, KL at its sampling floor", () => {
+Deno.test("modeStats: exact mixture samples cover every mode, 98.9% within 3σ, KL at its sampling floor (K − 1)/(2N)", () => {
   const n = 2500;
   for (const name of ["8gaussians", "25gaussians"] as const) {
     const t = target(name);
@@ -30,11 +30,11 @@ Deno.test("modeStats: exact mixture samples cover every mode, 98.9% within 3σ, 
       // ‖x − c‖/σ is Rayleigh: P(≤ 3) = 1 − e^{−4.5}.
       assert.ok(nearShare(s.highQuality, 1 - Math.exp(-4.5), n), `${name}: high quality ${s.highQuality}`);
       kls.push(s.kl);
-      floor += klSamplingFloor(s.highQuality * n, t.modes).mean / 100;
+      floor += klSamplingFloor(n, t.modes).mean / 100;
     }
     // 2M·KL ≈ χ²(K − 1): the mean of 100 draws within 4 standard errors of (K − 1)/(2M).
     const mean = kls.reduce((a, b) => a + b) / kls.length;
-    const sd = klSamplingFloor(n * 0.989, t.modes).sd;
+    const sd = klSamplingFloor(n, t.modes).sd;
     assert.ok(
       Math.abs(mean - floor) < 4 * sd / Math.sqrt(kls.length),
       `${name}: mean KL ${mean} vs ${floor}`,
@@ -52,11 +52,13 @@ Deno.test("modeStats: samples from one mode cover 1 mode and give KL = log K; of
   assert.equal(s.covered, 1);
   assert.ok(Math.abs(s.kl - Math.log(25)) < 1e-12, `KL ${s.kl}`);
   assert.equal(s.counts[7], s.highQuality * 1000);
-  // Halfway between two modes: assigned, but not within 3σ.
+  assert.equal(s.assigned[7], 1000);
+  // Halfway between two modes: assigned (so in the histogram), but not within 3σ, so no mode is covered.
   const mid = modeStats([cx! + 0.35, cy!], t);
   assert.equal(mid.highQuality, 0);
-  assert.ok(Number.isNaN(mid.kl));
+  assert.ok(Math.abs(mid.kl - Math.log(25)) < 1e-12);
   assert.equal(mid.covered, 0);
+  assert.ok(Number.isNaN(modeStats([NaN, NaN], t).kl), "no finite sample: no histogram");
   // A mode needs minShare of its uniform share: 9 samples on mode 0 out of 2500 are below 0.1 · 100.
   const pts = new Float32Array(5000).fill(NaN);
   const [c0x, c0y] = toy2dCenters("25gaussians")![0]!;
@@ -76,7 +78,7 @@ Deno.test("modeStats: exact ring and swiss-roll samples lie within 3σ of the cu
       nearShare(s.highQuality, 0.9973, n, name === "swissroll" ? 0.002 : 0),
       `${name}: ${s.highQuality}`,
     );
-    const floor = klSamplingFloor(s.highQuality * n, 16);
+    const floor = klSamplingFloor(n, 16);
     // The ring's angles are exactly uniform; the swiss roll's arcs are equal in t, hence in mass.
     assert.ok(s.kl < floor.mean + 5 * floor.sd, `${name}: KL ${s.kl} vs floor ${floor.mean}`);
   }

@@ -58,11 +58,11 @@ Deno.test("eval.toy-modes: a generator stuck on one mode covers 1 of 25 with KL 
   const metric = (name: string) => r.metrics.find((m) => m.name === name)?.value;
   try {
     assert.equal(metric("modes"), 25);
-    assert.equal(metric("modes_covered"), 1);
+    assert.equal(metric("covered"), 1);
     assert.ok(Math.abs(metric("mode_kl")! - Math.log(25)) < 1e-12);
     // Exactly one mode's Gaussian: ‖x − c‖/σ is Rayleigh, P(≤ 3) = 1 − e^{−4.5} = 0.9889 (4 s.e. 0.013).
     assert.ok(Math.abs(metric("hq_share")! - (1 - Math.exp(-4.5))) < 0.014, `${metric("hq_share")}`);
-    assert.equal(metric("real_modes_covered"), 25);
+    assert.equal(metric("real_covered"), 25);
     assert.ok(metric("real_mode_kl")! < 0.02, `real KL ${metric("real_mode_kl")}`);
     const [section] = await readReportSections(r.outDir);
     assert.equal(section!.fragments[0]!.kind, "scatter");
