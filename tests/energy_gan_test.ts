@@ -85,6 +85,11 @@ Deno.test("energy-gan runs its variants end to end; the claims are judged and th
   const page = `${store.reports}/energy-gan/index.html`;
   const html = await Deno.readTextFile(page);
   assert.match(html, /Every variant at equal steps/);
+  // The summary's table names every variant (no empty cells) and holds all twelve evaluations.
+  const summary = html.slice(html.lastIndexOf(">Every variant at equal steps<"));
+  const table = summary.slice(summary.indexOf("<table"), summary.indexOf("</table>"));
+  assert.equal(table.split("<tr").length - 2, 12, "12 rows under the header");
+  assert.ok(!table.includes(">—<"), "every row is labelled");
   assert.ok(html.includes("Su&#39;s λ₂‖z − E(G(z))‖²") || html.includes("Su's λ₂‖z − E(G(z))‖²"));
   const seen = await browserCheck(page, { viewport: { width: 1280, height: 900 } });
   assert.equal(seen.headings[1], "Claims", "the report opens with its claims");

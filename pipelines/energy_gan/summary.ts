@@ -21,7 +21,7 @@ export const energyGanSummary = defineStage({
       const { title, target, metrics: m } = JSON.parse(await Deno.readTextFile(`${dir}/toy_modes.json`));
       const r = (v: number | null) => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(4)));
       rows.push({
-        variant: title === "none" ? stage : title,
+        variant: title === undefined || title === "none" ? stage : title,
         target: String(target).split(",")[0]!,
         modes: `${m.covered} of ${m.modes}`,
         hq: r(m.hq_share),

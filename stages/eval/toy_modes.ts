@@ -23,7 +23,8 @@ export const toyModes = defineStage({
   module: import.meta.url,
   description: "Mode coverage of a 2-D toy generator: modes covered, share within 3σ, KL from uniform",
   params: z.object({
-    samples: z.number().int().min(10).default(2500),
+    /** MEG's count_modes_toy.py draws 100 batches of 100. */
+    samples: z.number().int().min(10).default(10_000),
     seed: z.number().int().min(0).default(0),
     /** Read `exports/<export>/` of the trained output instead of its main sampler. */
     export: z.string().regex(/^[a-z0-9-]+$/).optional(),
@@ -118,7 +119,7 @@ export const toyModes = defineStage({
     await Deno.writeTextFile(
       `${ctx.outDir}/toy_modes.json`,
       JSON.stringify(
-        { target: target.describe, metrics, counts: ours.counts, realCounts: theirs.counts },
+        { title: p.title, target: target.describe, metrics, counts: ours.counts, realCounts: theirs.counts },
         null,
         1,
       ),
@@ -179,8 +180,8 @@ export const toyModes = defineStage({
             { key: "kl", label: "KL(modes ‖ uniform)", digits: 3 },
           ],
           caption:
-            `A mode is covered by at least ${p.minShare} of its uniform share of the samples; KL of a ` +
-            `perfect generator from sampling alone ≈ ${floor.toPrecision(2)}.`,
+            `A mode is covered by at least ${p.minShare} of its uniform share of samples within 3σ; the ` +
+            `KL is of every sample at its nearest mode, ≈ ${floor.toPrecision(2)} for a perfect generator.`,
         },
       ],
     }]);
