@@ -141,7 +141,7 @@ export const toyModes = defineStage({
           }],
           options: {
             title: p.title,
-            subtitle: `${shown} of ${p.samples} samples over the target: ${target.describe}`,
+            subtitle: `${shown} of ${p.samples} samples over the target's density`,
             equalAxes: true,
             xDomain: bx,
             yDomain: by,
@@ -180,7 +180,8 @@ export const toyModes = defineStage({
             { key: "kl", label: "KL(modes ‖ uniform)", digits: 3 },
           ],
           caption:
-            `A mode is covered by at least ${p.minShare} of its uniform share of samples within 3σ; the ` +
+            `Target: ${target.describe}. A mode is covered by at least ${p.minShare} of its uniform share of ` +
+            `samples within 3σ; the ` +
             `KL is of every sample at its nearest mode, ≈ ${floor.toPrecision(2)} for a perfect generator.`,
         },
       ],
