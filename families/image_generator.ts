@@ -180,31 +180,32 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
         stage: string,
         v?: string,
       ) => (v === undefined ? stage : `${stage}${VARIANT_SEPARATOR}${v}`);
-      const trainedGenerator = (v?: string): Record<string, StageUse> => {
-        const own = v === undefined ? undefined : spec.variants![v]!.train;
-        return {
-          [at("graph", v)]: use(spec.graph, {
-            params: {
-              ...scale.graph,
-              ...(v === undefined ? {} : spec.variants![v]!.graph),
-              image: [...dataset.shape],
+      const trainedGenerator = (v?: string): Record<string, StageUse> => ({
+        [at("graph", v)]: use(spec.graph, {
+          params: {
+            ...scale.graph,
+            ...(v === undefined ? {} : spec.variants![v]!.graph),
+            image: [...dataset.shape],
+          },
+        }),
+        [at("train", v)]: use(train, {
+          params: {
+            checkpointEvery: 250,
+            ...spec.train,
+            ...(v === undefined ? {} : spec.variants![v]!.train),
+            steps: scale.steps,
+            snapshotEvery: scale.snapshotEvery,
+            feeds: {
+              x: "images",
+              ...spec.train?.feeds,
+              ...(v === undefined ? {} : spec.variants![v]!.train?.feeds),
             },
-          }),
-          [at("train", v)]: use(train, {
-            params: {
-              checkpointEvery: 250,
-              ...spec.train,
-              ...own,
-              steps: scale.steps,
-              snapshotEvery: scale.snapshotEvery,
-              feeds: { x: "images", ...spec.train?.feeds, ...own?.feeds },
-              // The generators end in tanh: real images go to the same range.
-              transform: { scale: "symmetric", layout: "nchw" },
-            },
-            inputs: { graph: at("graph", v), data: "data" },
-          }),
-        };
-      };
+            // The generators end in tanh: real images go to the same range.
+            transform: { scale: "symmetric", layout: "nchw" },
+          },
+          inputs: { graph: at("graph", v), data: "data" },
+        }),
+      });
       const evaluation = (v?: string): Record<string, StageUse> => ({
         [at("evaluate", v)]: use(generatorEval, {
           inputs: { trained: at("train", v), classifier: "classifier", data: "data" },

@@ -83,12 +83,14 @@ export function singleLoss(
   return { total, lossD: terms.lossD, lossG, metrics: terms.metrics };
 }
 
-/** The optimiser `o` at learning rate `lr` (a graph input, so train.hyper sets it). */
-export function ganOptimiser(o: GanOptimiser, lr: Tensor): Optimizer {
+function optimiser(o: GanOptimiser, lr: Tensor): Optimizer {
   if (o.kind === "adam") return adam({ lr, b1: o.b1, b2: o.b2 });
   if (o.kind === "rmsprop") return rmsprop({ lr, alpha: o.rho });
   return sgd({ lr, momentum: o.momentum });
 }
+
+/** The optimiser `o` at learning rate `lr` (a graph input), for other GAN steps (energy_gan.ts). */
+export const ganOptimiser = optimiser;
 
 /** The number of image blocks of B in `x`: one per critic step, plus one for a generator that reads real data. */
 export const realBlocks = (cfg: Pick<GanStepConfig, "loss" | "nCritic">): number =>
@@ -119,7 +121,7 @@ export function ganStep(batch: number, cfg: GanStepConfig): TrainStep {
         const xf = stopGradient(ganGenerator(ps, block(ctx.batch.z_d!, i), cfg.network, cfg.image));
         const eps = needsInterpolation(cfg.loss) ? ctx.rng.uniform([batch, 1, 1, 1]) : undefined;
         const terms = criticLoss(cfg.loss, { critic, xr, xf, perSample, ...(eps ? { eps } : {}) });
-        ctx.minimize("critic", terms.lossD, ganOptimiser(cfg.optimiser, ctx.hyper.lr_d!), "critic/");
+        ctx.minimize("critic", terms.lossD, optimiser(cfg.optimiser, ctx.hyper.lr_d!), "critic/");
         for (const [name, t] of Object.entries({ loss_d: terms.lossD, ...terms.metrics })) {
           sums[name] = sums[name] ? add(sums[name]!, t) : t;
         }
@@ -131,7 +133,7 @@ export function ganStep(batch: number, cfg: GanStepConfig): TrainStep {
         perSample,
         ...(generatorReadsReal(cfg.loss) ? { xr: block(ctx.batch.x!, n) } : {}),
       });
-      ctx.minimize("generator", lossG, ganOptimiser(cfg.optimiser, ctx.hyper.lr_g!), "generator/");
+      ctx.minimize("generator", lossG, optimiser(cfg.optimiser, ctx.hyper.lr_g!), "generator/");
       if (cfg.ema > 0) {
         scope("/ema", () => {
           // The average starts at the weights after the first update: its decay is 0 at step 0.
@@ -171,7 +173,7 @@ function singleLossStep(batch: number, cfg: GanStepConfig): TrainStep {
       const critic = (x: Tensor) => ganCritic(ps, x, cfg.network);
       const eps = needsInterpolation(cfg.loss) ? ctx.rng.uniform([batch, 1, 1, 1]) : undefined;
       const s = singleLoss(cfg, critic, ps, ctx.batch.x!, ctx.batch.z!, eps);
-      ctx.minimize("gan", s.total, ganOptimiser(cfg.optimiser, ctx.hyper.lr_d!));
+      ctx.minimize("gan", s.total, optimiser(cfg.optimiser, ctx.hyper.lr_d!));
       return { loss_d: s.lossD, ...s.metrics, loss_g: s.lossG };
     },
   });
