@@ -87,6 +87,8 @@ export interface GeneratorVariant {
   graph: Record<string, unknown>;
   /** As shown in the report, e.g. "GAN-QP-L1 (λ = 10)". */
   label: string;
+  /** train.run params of this variant over the spec's (`feeds` merged), e.g. another graph's noise inputs. */
+  train?: Partial<Omit<TrainParams, "steps" | "snapshotEvery" | "transform">>;
 }
 
 /**
@@ -190,9 +192,14 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
           params: {
             checkpointEvery: 250,
             ...spec.train,
+            ...(v === undefined ? {} : spec.variants![v]!.train),
             steps: scale.steps,
             snapshotEvery: scale.snapshotEvery,
-            feeds: { x: "images", ...spec.train?.feeds },
+            feeds: {
+              x: "images",
+              ...spec.train?.feeds,
+              ...(v === undefined ? {} : spec.variants![v]!.train?.feeds),
+            },
             // The generators end in tanh: real images go to the same range.
             transform: { scale: "symmetric", layout: "nchw" },
           },

@@ -92,6 +92,20 @@ export interface ScatterPlotOptions extends PlotFrame {
   equalAxes?: boolean;
   xDomain?: readonly [number, number];
   yDomain?: readonly [number, number];
+  /**
+   * A density drawn beneath the dots as nested grey contours (each level adds a little shade), e.g. a
+   * 2-D toy target under a generator's samples: `values` on a width × height grid, row j = y ascending,
+   * over the box `x` × `y`.
+   */
+  density?: {
+    values: ArrayLike<number>;
+    width: number;
+    height: number;
+    x: readonly [number, number];
+    y: readonly [number, number];
+    /** Legend label; default "density". */
+    label?: string;
+  };
 }
 
 /** Colours of series, in order (Observable's "observable10" scheme). */
@@ -445,8 +459,35 @@ export function scatterPlot(groups: readonly Series[], options: ScatterPlotOptio
       fillOpacity: options.opacity ?? 0.6,
     });
   });
-  const legend = groups.length > 1
-    ? groups.map((g, i) => ({ label: g.name, kind: "dot" as const, color: color(i) }))
+  const d = options.density;
+  if (d) {
+    if (d.values.length !== d.width * d.height) {
+      throw new Error(`Density grid: ${d.values.length} values for ${d.width} × ${d.height}`);
+    }
+    let max = 0;
+    for (let i = 0; i < d.values.length; i++) {
+      if (Number.isFinite(d.values[i]!)) max = Math.max(max, d.values[i]!);
+    }
+    // Levels at fractions of the peak; polygons of higher levels nest inside lower ones, so shade adds up.
+    const thresholds = [0.01, 0.05, 0.15, 0.3, 0.5, 0.7, 0.9].map((f) => f * max);
+    marks.unshift(Plot.contour(Array.from(d.values), {
+      width: d.width,
+      height: d.height,
+      x1: d.x[0],
+      x2: d.x[1],
+      y1: d.y[0],
+      y2: d.y[1],
+      thresholds,
+      fill: "#777",
+      fillOpacity: 0.12,
+      stroke: "none",
+    }));
+  }
+  const legend = groups.length > 1 || d
+    ? [
+      ...(d ? [{ label: d.label ?? "density", kind: "bar" as const, color: "#bbb" }] : []),
+      ...groups.map((g, i) => ({ label: g.name, kind: "dot" as const, color: color(i) })),
+    ]
     : [];
   return render(marks, {
     ...options,

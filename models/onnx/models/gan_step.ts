@@ -89,6 +89,9 @@ function optimiser(o: GanOptimiser, lr: Tensor): Optimizer {
   return sgd({ lr, momentum: o.momentum });
 }
 
+/** The optimiser `o` at learning rate `lr` (a graph input), for other GAN steps (energy_gan.ts). */
+export const ganOptimiser = optimiser;
+
 /** The number of image blocks of B in `x`: one per critic step, plus one for a generator that reads real data. */
 export const realBlocks = (cfg: Pick<GanStepConfig, "loss" | "nCritic">): number =>
   cfg.nCritic + (generatorReadsReal(cfg.loss) ? 1 : 0);
