@@ -243,5 +243,9 @@ export async function modelZoo(): Promise<Record<string, Uint8Array>> {
   zoo["iresnet_step.onnx"] = ir.iresnetStep(irCfg, { batch: 4, lr: 1e-3 }).hostModel();
   zoo["iresnet_density.onnx"] = ir.iresnetDensityModel(irCfg, 4);
   zoo["iresnet_sampler.onnx"] = ir.iresnetSamplerModel(irCfg, 4);
+  zoo["iresnet_density_series.onnx"] = ir.iresnetSeriesDensityModel({ ...irCfg, dim: 6 }, 4, {
+    terms: 3,
+    probes: 2,
+  });
   return zoo;
 }

@@ -62,9 +62,10 @@ import {
 } from "../ops_elementwise.ts";
 import { matmul } from "../ops_linalg.ts";
 import { reduceMean, reduceSum } from "../ops_reduce.ts";
-import { expand, reshape } from "../ops_shape.ts";
+import { expand, reshape, unsqueeze } from "../ops_shape.ts";
 import { adam } from "../optimizers.ts";
 import { paramName } from "../params.ts";
+import { GraphRng } from "../rng.ts";
 import { buildTrainStep, type TrainStep } from "../train_step.ts";
 
 /** The model's shape and its estimator's settings. */
@@ -130,12 +131,18 @@ const unit = (t: Tensor) => div(t, sqrt(add(reduceSum(square(t)), 1e-24)));
  * carried u (training) or from ones/√out (exports). u and v carry no gradient.
  */
 export function spectralNormalise(fc: FlowContext, w: Tensor, c: IResNetConfig): Tensor {
+  // Without carried state the result is a pure function of w: build it once (a sampler calls g hundreds of times).
+  const key = `${c.coeff}|${c.exportPowerIterations}`;
+  if (!fc.state) {
+    const hit = exportNormalised.get(w)?.get(key);
+    if (hit) return hit;
+  }
   const [fanIn, fanOut] = w.shape as [number, number];
   const stateName = `sn/${paramName("u")}`;
   const start = 1 / Math.sqrt(fanOut);
   let u = fc.state
     ? fc.state.carry(stateName, [fanOut], start)
-    : constant(new Array<number>(fanOut).fill(start), w.dtype, [fanOut]);
+    : expand(constant([start], w.dtype, [1]), [fanOut]); // a scalar: one node however often it is built;
   const wFixed = stopGradient(w);
   const iterations = fc.state ? c.powerIterations : c.exportPowerIterations;
   for (let i = 0; i < iterations; i++) {
@@ -144,8 +151,16 @@ export function spectralNormalise(fc: FlowContext, w: Tensor, c: IResNetConfig):
   }
   if (fc.state) fc.state.setCarry(stateName, u);
   const sigma = sqrt(reduceSum(square(matmul(w, reshape(stopGradient(u), [fanOut, 1])))));
-  return div(w, maximum(div(sigma, c.coeff), 1));
+  const normalised = div(w, maximum(div(sigma, c.coeff), 1));
+  if (!fc.state) {
+    const byKey = exportNormalised.get(w) ?? new Map<string, Tensor>();
+    exportNormalised.set(w, byKey.set(key, normalised));
+  }
+  return normalised;
 }
+
+/** Export-mode results of {@link spectralNormalise} by weight tensor (IR tensors are interned and immutable). */
+const exportNormalised = new WeakMap<Tensor, Map<string, Tensor>>();
 
 /** A spectrally normalised dense layer x·Ŵ + b, PyTorch's default initialisation. */
 function snDense(fc: FlowContext, name: string, x: Tensor, out: number, c: IResNetConfig): Tensor {
@@ -166,20 +181,27 @@ export function residual(fc: FlowContext, x: Tensor, c: IResNetConfig): Tensor {
   });
 }
 
-/** Σ_{k=1..n} (−1)^{k+1}/k · vᵀ J_gᵏ v per sample, by repeated vector–Jacobian products from v. */
-export function powerSeriesLogdet(gx: Tensor, x: Tensor, probe: Tensor, terms: number): Tensor {
+/**
+ * The terms (−1)^{k+1}/k · vᵀ J_gᵏ v, k = 1..n, per sample [N] each, by repeated vector–Jacobian
+ * products from the probe v (the row vector vᵀJᵏ is the VJP of vᵀJ^{k−1}).
+ */
+export function powerSeriesTerms(gx: Tensor, x: Tensor, probe: Tensor, terms: number): Tensor[] {
   let w = probe;
-  let sum: Tensor | undefined;
+  const out: Tensor[] = [];
   for (let k = 1; k <= terms; k++) {
     w = grad(gx, [x], w)[0]!; // vᵀ J^k
-    const term = mul(perSample(mul(w, probe)), (k % 2 ? 1 : -1) / k);
-    sum = sum ? add(sum, term) : term;
+    out.push(mul(perSample(mul(w, probe)), (k % 2 ? 1 : -1) / k));
   }
-  return sum!;
+  return out;
+}
+
+/** Σ_{k=1..n} (−1)^{k+1}/k · vᵀ J_gᵏ v per sample: the truncated series with probe v. */
+export function powerSeriesLogdet(gx: Tensor, x: Tensor, probe: Tensor, terms: number): Tensor {
+  return powerSeriesTerms(gx, x, probe, terms).reduce((a, b) => add(a, b));
 }
 
 /** Unit vectors e_i broadcast to a batch like `x`. */
-function unitProbe(x: Tensor, i: number): Tensor {
+export function unitProbe(x: Tensor, i: number): Tensor {
   const d = x.shape[1]!;
   const e = new Array<number>(d).fill(0);
   e[i] = 1;
@@ -291,6 +313,32 @@ export function iresnetDensityModel(c: IResNetConfig, batch: number): Uint8Array
     inputs: { x: { dtype: "float32", shape: [batch, c.dim] } },
     docString: "i-ResNet: exact log-density of each 2-D record (2×2 Jacobian determinants)",
     build: (ps, { x }) => ({ log_prob: iresnetLogProb({ ps, logdet: { kind: "exact" } }, x!, c) }),
+  }).bytes;
+}
+
+/**
+ * The density export for records of any size (MNIST: 784): each block's log-det by the `terms`-term
+ * series, Hutchinson's estimate averaged over `probes` draws per record from the in-graph RNG at a fixed
+ * seed (the same draws at every call). An estimate: unbiased for the truncated series, whose truncation
+ * error the paper bounds by d·Σ_{k>n} Lip^k/k per block.
+ */
+export function iresnetSeriesDensityModel(
+  c: IResNetConfig,
+  batch: number,
+  o: { terms: number; probes: number },
+): Uint8Array {
+  return exportModel({
+    name: "iresnet_density_series",
+    inputs: { x: { dtype: "float32", shape: [batch, c.dim] } },
+    docString: `i-ResNet: log-density estimate, ${o.terms}-term series, ${o.probes} probes per record`,
+    build: (ps, { x }) => {
+      const rng = new GraphRng(constant([0], "int32", []), constant([0], "float32", []));
+      const rows = batch * o.probes;
+      const xs = reshape(expand(unsqueeze(x!, 1), [batch, o.probes, c.dim]), [rows, c.dim]);
+      const draws = Array.from({ length: c.blocks }, () => rng.normal([rows, c.dim]));
+      const fc: IResNetContext = { ps, logdet: { kind: "series", terms: o.terms, probes: (i) => draws[i]! } };
+      return { log_prob: reduceMean(reshape(iresnetLogProb(fc, xs, c), [batch, o.probes]), [1]) };
+    },
   }).bytes;
 }
 
