@@ -24,7 +24,8 @@ export const iresnetGraphParams = {
   powerIterations: z.number().int().min(0).default(1),
   exportPowerIterations: z.number().int().min(1).default(50),
   inverseIterations: z.number().int().min(1).default(100),
-  lr: z.number().positive().default(1e-3),
+  /** The official density runs' rate (3·10⁻³, with Adamax there; Adam here). */
+  lr: z.number().positive().default(3e-3),
   batch: z.number().int().min(1).default(256),
   /** Records of more than 2 values: the export's series terms and Hutchinson probes per record. */
   exportSeriesTerms: z.number().int().min(1).max(50).default(10),

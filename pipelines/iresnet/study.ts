@@ -270,7 +270,8 @@ export const study = defineStage({
             } over the ` +
             `${B} blocks; c³ = ${
               (c.coeff ** 3).toFixed(3)
-            }). Each block's log-determinant is computed exactly from its ` +
+            }, which Π‖Ŵ‖₂ may exceed a little since power iteration's σ̂ is a lower bound of ‖W‖₂). ` +
+            `Each block's log-determinant is computed exactly from its ` +
             `2×2 Jacobian, by the n-term series with exact traces (the truncation alone), and by Hutchinson's ` +
             `estimator with ${S} probes per point, for n = 1 … ${N}. The bound is the paper's Theorem 3: ` +
             "|T(n) − ln det(I + J_g)| ≤ −d·(ln(1 − Lip) + Σ_{k≤n} Lip^k/k) = d·Σ_{k>n} Lip^k/k with d = 2, " +
