@@ -66,10 +66,9 @@ Deno.test("iresnet runs from an empty store: i-ResNet and RealNVP on three toy d
     seen.headings.includes("The log-determinant estimator and the fixed-point inverse"),
     JSON.stringify(seen.headings),
   );
-  // The heatmaps: model beside target for the two densities with a known target (8 Gaussians, checkerboard),
-  // and the RealNVP's on the 8 Gaussians.
+  // The heatmaps, model beside target: the i-ResNet's on the three densities and the RealNVP's on the 8 Gaussians.
   const heatmaps = seen.images.filter((i) => /density/i.test(i.alt));
-  assert.ok(heatmaps.length >= 3, JSON.stringify(seen.images.map((i) => i.alt)));
+  assert.equal(heatmaps.length, 4, JSON.stringify(seen.images.map((i) => i.alt)));
   await Deno.remove(store.dir, { recursive: true });
 });
 
