@@ -253,7 +253,10 @@ export const pipeline = numericChecksPipeline({
           "RealNVP (affine couplings + actnorm, the same number of layers, width matched to the parameter count)",
       },
       check: { kind: "at-most" as const },
-      differs: "one seed each; the test NLLs carry a sampling error of about test_nll_se (5,000 points)",
+      differs:
+        "one seed each, 1,500 steps: the test NLLs carry a sampling error of about test_nll_se (5,000 " +
+        "points), and the training's own noise is larger (a development run with another batch order put the 8 " +
+        "Gaussians the other way round, 1.68 against 1.95)",
     })),
   ],
   highlights: [
