@@ -237,5 +237,15 @@ export async function modelZoo(): Promise<Record<string, Uint8Array>> {
     zoo[`${name}_sampler.onnx`] = flows.flowSamplerModel(m, 4, 0.9);
   }
   zoo["glow_data_init.onnx"] = flows.flowDataInitModel(glow, 4)!.bytes;
+  // The i-ResNet: the second-order series step with carried power-iteration vectors, density, sampler.
+  const ir = await import("./models/iresnet.ts");
+  const irCfg = { ...ir.IRESNET_TOY, blocks: 2, hidden: [4, 4] as [number, number], inverseIterations: 3 };
+  zoo["iresnet_step.onnx"] = ir.iresnetStep(irCfg, { batch: 4, lr: 1e-3 }).hostModel();
+  zoo["iresnet_density.onnx"] = ir.iresnetDensityModel(irCfg, 4);
+  zoo["iresnet_sampler.onnx"] = ir.iresnetSamplerModel(irCfg, 4);
+  zoo["iresnet_density_series.onnx"] = ir.iresnetSeriesDensityModel({ ...irCfg, dim: 6 }, 4, {
+    terms: 3,
+    probes: 2,
+  });
   return zoo;
 }

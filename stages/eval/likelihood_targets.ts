@@ -11,6 +11,7 @@
  * | `data.toy-2d`, 8gaussians / 25gaussians | equal-weight isotropic Gaussians at the manifest's centers |
  * | `data.toy-2d`, ring | N(r; 1, σ²)/(2πr) at radius r |
  * | `data.toy-2d`, checkerboard | 1/32 on its squares |
+ * | `data.toy-2d`, 2spirals | ½[q(x) + q(−x)], q(x) = ∫ (2t/(3π)²)·Π_d 6[Φ((x_d − c_d(t)/3)/σ) − Φ((x_d − c_d(t)/3 − ⅙)/σ)] dt by Simpson in t |
  *
  * One dimension: composite Simpson on the model's support when it has one, otherwise on t ∈ (−1, 1)
  * through x = c + s·t/(1 − t²), which reaches the polynomial tails of a Student-t. Two dimensions: the
@@ -20,7 +21,7 @@
  * @module
  */
 import type { Manifest } from "../data/manifest.ts";
-import { logGamma } from "../../numerics/special_functions.ts";
+import { logGamma, normalCdf } from "../../numerics/special_functions.ts";
 
 /** A 1-D target. */
 export interface KnownDensity1d {
@@ -143,6 +144,7 @@ export function knownDensity(manifest: Pick<Manifest, "source">): KnownDensity |
         box: [[-r0, r0], [-r0, r0]],
       };
     }
+    if (name === "2spirals" && noise > 0) return twoSpirals(noise);
     if (name === "checkerboard") {
       return {
         dim: 2,
@@ -159,6 +161,55 @@ export function knownDensity(manifest: Pick<Manifest, "source">): KnownDensity |
     }
   }
   return null;
+}
+
+/**
+ * FFJORD's two spirals as data.toy-2d draws them: x = ±(c(t) + u)/3 + σε, c(t) = (−t cos t, t sin t),
+ * t = 3π√U (density 2t/(3π)² on [0, 3π]), u ~ U(0, ½)², ε ~ N(0, I). Given t, each coordinate is a
+ * uniform of width ⅙ convolved with N(0, σ²); the integral over t is composite Simpson on `nodes`
+ * intervals (the curve moves ≤ π/3 per unit of t, so 4,096 intervals resolve σ = 0.1 to ~1e-6), skipping
+ * nodes whose box lies beyond 9σ; each coordinate's factors are cached per value, which a grid repeats.
+ */
+function twoSpirals(sigma: number, nodes = 4096): KnownDensity2d {
+  const top = 3 * Math.PI;
+  const h = top / nodes;
+  const cx = new Float64Array(nodes + 1), cy = new Float64Array(nodes + 1), w = new Float64Array(nodes + 1);
+  for (let j = 0; j <= nodes; j++) {
+    const t = j * h;
+    cx[j] = (-Math.cos(t) * t) / 3;
+    cy[j] = (Math.sin(t) * t) / 3;
+    w[j] = ((h / 3) * (j === 0 || j === nodes ? 1 : j % 2 ? 4 : 2) * 2 * t) / (top * top);
+  }
+  const reach = 9 * sigma + 1 / 6;
+  /** 6[Φ((v − c_j)/σ) − Φ((v − c_j − ⅙)/σ)] for every node j: one coordinate's factor, cached per value (a grid repeats them). */
+  const factors = (centers: Float64Array, cache: Map<number, Float64Array>, v: number) => {
+    const hit = cache.get(v);
+    if (hit) return hit;
+    const out = new Float64Array(nodes + 1);
+    for (let j = 0; j <= nodes; j++) {
+      const d = v - centers[j]!;
+      if (Math.abs(d - 1 / 12) <= reach) {
+        out[j] = 6 * (normalCdf(d / sigma) - normalCdf((d - 1 / 6) / sigma));
+      }
+    }
+    if (cache.size >= 4096) cache.clear(); // bounded: points off a grid do not accumulate
+    cache.set(v, out);
+    return out;
+  };
+  const xs = new Map<number, Float64Array>(), ys = new Map<number, Float64Array>();
+  const q = (x: number, y: number) => {
+    const fx = factors(cx, xs, x), fy = factors(cy, ys, y);
+    let sum = 0;
+    for (let j = 0; j <= nodes; j++) sum += w[j]! * fx[j]! * fy[j]!;
+    return sum;
+  };
+  const r = (top + Math.SQRT1_2) / 3 + 8 * sigma;
+  return {
+    dim: 2,
+    describe: `two spirals (FFJORD), noise std ${sigma}`,
+    logPdf: (x, y) => Math.log(0.5 * (q(x, y) + q(-x, -y))),
+    box: [[-r, r], [-r, r]],
+  };
 }
 
 /** Nodes and weights of a 1-D rule, plus the weights of the same rule on every other node (error estimate). */

@@ -60,6 +60,29 @@ Deno.test("the 2-D trapezoid rule gives a Gaussian's entropy; known 2-D toys int
   );
 });
 
+Deno.test("the two spirals' density integrates to 1 and gives the share of samples in a box within sampling error", async () => {
+  const { sampleToy2d } = await import("../data/sources/toy_2d.ts");
+  const target = knownDensity({
+    source: { kind: "data.toy-2d", origin: "", distribution: { name: "2spirals", noise: 0.1 } },
+  });
+  assert.ok(target?.dim === 2);
+  const r = quadrature2d(target.box, 201);
+  const logp = r.x.map((x, i) => target.logPdf(x, r.y[i]!));
+  assert.ok(Math.abs(divergences(r, logp, new Float64Array(r.x.length)).mass - 1) < 2e-3);
+  // P(x > 0.5, y > 0) by the rule against the share of 40,000 samples (binomial s.e. ≈ 0.002).
+  let inBox = 0;
+  r.x.forEach((x, i) => {
+    if (x > 0.5 && r.y[i]! > 0) inBox += r.w[i]! * Math.exp(logp[i]!);
+  });
+  const n = 40_000;
+  const { points } = sampleToy2d("2spirals", { n, seed: 3 });
+  let hits = 0;
+  for (let i = 0; i < n; i++) if (points[2 * i]! > 0.5 && points[2 * i + 1]! > 0) hits++;
+  const se = Math.sqrt((inBox * (1 - inBox)) / n);
+  // The box's edges cut grid cells: the rule's O(h) error (h = 0.04) adds about 0.005.
+  assert.ok(Math.abs(hits / n - inBox) < 4 * se + 0.005, `${hits / n} vs ${inBox}`);
+});
+
 Deno.test("countModes() counts peaks, not ripples", () => {
   const xs = Array.from({ length: 2001 }, (_, i) => -1 + i / 1000);
   const bump = (x: number, m: number, s: number) => Math.exp(-0.5 * ((x - m) / s) ** 2);

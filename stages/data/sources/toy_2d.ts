@@ -9,6 +9,7 @@
  * | moons | a half circle (cos θ, sin θ) or (1 − cos θ, 0.5 − sin θ), θ ~ U(0, π), + `noise`·N(0, I), noise = 0.1, then × 2 + (−1, −0.2) | FFJORD (sklearn make_moons) |
  * | checkerboard | x1 ~ U(−2, 2), x2 ~ U(0, 1) − 2·Bernoulli(½) + (⌊x1⌋ mod 2), then × 2 | FFJORD `toy_data.py` |
  * | ring | radius 1 + `noise`·N(0, 1), noise = 0.05, angle ~ U(0, 2π) | a continuous ring |
+ * | 2spirals | t = 3π·√u; ±(−t cos t + u₁/2, t sin t + u₂/2)/3 + `noise`·N(0, I), noise = 0.1 | FFJORD `toy_data.py` (i-ResNet's toys) |
  *
  * (The "2-D ring" of mode-collapse papers, 8 Gaussians on a circle, is `8gaussians`.) Where samples
  * come from discrete modes (8gaussians, 25gaussians, moons), a `component` feature records which; the
@@ -30,6 +31,7 @@ export const TOY_2D_DISTRIBUTIONS = [
   "moons",
   "checkerboard",
   "ring",
+  "2spirals",
 ] as const;
 
 /** One of {@linkcode TOY_2D_DISTRIBUTIONS}. */
@@ -42,6 +44,7 @@ const DEFAULT_NOISE: Record<Toy2dDistribution, number> = {
   moons: 0.1,
   checkerboard: 0,
   ring: 0.05,
+  "2spirals": 0.1,
 };
 
 /** The params of `data.toy-2d`. */
@@ -123,6 +126,16 @@ export function sampleToy2d(
         y = x2 * 2;
         break;
       }
+      case "2spirals": {
+        // FFJORD draws t = √u·540·2π/360 (a turn and a half), shifts by U(0, ½)² and picks a spiral by sign.
+        const t = Math.sqrt(rng.float()) * 3 * Math.PI;
+        const sx = -Math.cos(t) * t + rng.float() * 0.5;
+        const sy = Math.sin(t) * t + rng.float() * 0.5;
+        const sign = rng.below(2) === 0 ? 1 : -1;
+        x = (sign * sx) / 3 + noise * rng.normal();
+        y = (sign * sy) / 3 + noise * rng.normal();
+        break;
+      }
       case "ring": {
         const angle = 2 * Math.PI * rng.float();
         const r = 1 + noise * rng.normal();
@@ -141,7 +154,8 @@ export function sampleToy2d(
 export const toy2dStage = defineStage({
   kind: "data.toy-2d",
   module: import.meta.url,
-  description: "Seeded 2-D toy distributions: 8/25 gaussians, swiss roll, two moons, checkerboard, ring",
+  description:
+    "Seeded 2-D toy distributions: 8/25 gaussians, swiss roll, two moons, checkerboard, ring, two spirals",
   params: toy2dParams,
   inputs: [],
   async run(ctx) {

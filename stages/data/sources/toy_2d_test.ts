@@ -59,6 +59,20 @@ Deno.test("sampleToy2d() draws swiss roll, moons, checkerboard and ring with the
   assert.ok(Math.abs(Math.sqrt(sq / n) - 0.1) < 0.005);
 });
 
+Deno.test("sampleToy2d() draws two spirals: point-symmetric halves on a turn and a half of radius ≤ (3π + ½)/3", () => {
+  // Without noise each point is ±(c(t) + u)/3 with |c(t)| = t ≤ 3π and u ∈ [0, ½]².
+  let mx = 0, my = 0, upper = 0;
+  for (const [x, y] of points("2spirals", 0).xy) {
+    assert.ok(Math.hypot(x, y) <= (3 * Math.PI + Math.SQRT1_2) / 3 + 1e-9);
+    mx += x / n;
+    my += y / n;
+    if (y > 0) upper++;
+  }
+  // The two signs are equally likely, so the mean is 0 within its sampling error (coordinates' std ≈ 1.6).
+  assert.ok(Math.abs(mx) < 0.05 && Math.abs(my) < 0.05, `mean (${mx}, ${my})`);
+  assert.ok(Math.abs(upper / n - 0.5) < 0.03);
+});
+
 Deno.test("data.toy-2d writes points as [B, 2] batches, its modes and centers, byte-identically", async () => {
   const params = { distribution: "25gaussians", trainSize: 3000, testSize: 100 } as const;
   const a = await runStage(toy2dStage, { params });
