@@ -1,9 +1,8 @@
 /**
  * `deno task bench [AREA…] [--FLAG…]`: runs each area's benchmark (bench/<area>.ts) in its own process,
  * one after another, so that their timings do not disturb each other. Areas: engine, data, onnx,
- * wgan-div, linalg, workflow, numeric, scaleout, density, optim, gan, iresnet, fid-budget. Arguments starting
- * with `--` are passed on to
- * every area's script, e.g. `deno task bench onnx --profile` (onnxruntime's profiler tables instead of
+ * wgan-div, linalg, workflow, numeric, scaleout, density, optim, gan, iresnet, fid-budget. Arguments
+ * starting with `--` are passed on to every area's script, e.g. `deno task bench onnx --profile` (onnxruntime's profiler tables instead of
  * the timings).
  *
  * @module
