@@ -10,7 +10,9 @@
  * intervals. The passes alternate fresh processes, ORT then PyTorch (`--passes`, default 2); the table
  * shows the median of the processes with their range and the 1-minute load average at each pass.
  *
- * Run: `deno task bench latent [--only=vae|vae-gumbel|vq-vae|fvsbn|nade] [--passes=N] [--no-torch]
+ * The VQGAN's step (vqgan's default) is timed too, without a PyTorch reference.
+ *
+ * Run: `deno task bench latent [--only=vae|vae-gumbel|vq-vae|fvsbn|nade|vqgan] [--passes=N] [--no-torch]
  * [--single-thread] [--profile]`. `--single-thread` times process CPU time of one thread in both;
  * `--profile` prints where each host-loop step's kernel time goes instead (bench/_profile.ts).
  *
@@ -26,6 +28,9 @@ import { vaeStep } from "../models/onnx/models/vae.ts";
 import { gumbelVaeStep } from "../models/onnx/models/gumbel_vae.ts";
 import { vqVaeStep } from "../models/onnx/models/vq_vae.ts";
 import { autoregressiveStep } from "../models/onnx/models/nade.ts";
+import { cnnClassifierStep } from "../models/onnx/models/cnn_classifier.ts";
+import { vqganStep } from "../models/onnx/models/vqgan.ts";
+import { ParamConstants } from "../models/onnx/params.ts";
 import { autoFuse } from "../stages/train/train.ts";
 
 const args = parseArgs({
@@ -58,7 +63,8 @@ interface Model {
   /** train.run's intervals in the pipeline (for the fused K). */
   intervals: { logEvery: number; checkpointEvery: number; snapshotEvery: number };
   calls: number;
-  torch: { script: string; key: string };
+  /** The PyTorch reference (script and its JSON key); none for the VQGAN. */
+  torch?: { script: string; key: string };
 }
 
 /**
@@ -116,6 +122,32 @@ const MODELS: Record<string, Model> = {
     intervals: { logEvery: 20, checkpointEvery: 200, snapshotEvery: 200 },
     calls: 1,
     torch: { script: "nade.py", key: "nade" },
+  },
+  vqgan: {
+    label: "vqgan: vq-vae's + PatchGAN 16/32 + perceptual + λ, batch 64",
+    step: () => {
+      // The frozen classifier at its initial weights: the same graph and arithmetic as trained ones.
+      const cnn = Object.fromEntries(
+        Object.entries(cnnClassifierStep({ batch: 1 }).initialState(0)).filter(([n]) => n.startsWith("cnn/")),
+      ) as Record<string, Float32Array>;
+      return vqganStep(
+        {
+          channels: [16, 32],
+          codes: 64,
+          dim: 32,
+          priorHidden: 128,
+          discChannels: [16, 32],
+          batch: 64,
+          perceptualWeight: 0.1,
+          ganWeight: 0.8,
+          ganStart: 0,
+        },
+        { params: new ParamConstants(cnn), channels: [32, 64] },
+      );
+    },
+    batch: 64,
+    intervals: { logEvery: 50, checkpointEvery: 500, snapshotEvery: 500 },
+    calls: 20,
   },
 };
 
@@ -262,7 +294,7 @@ for (const name of wanted) {
   for (let i = 0; i < Number(args.values.passes); i++) {
     loads.push(loadAverage());
     ort.push(await ortPass(name));
-    if (withTorch) {
+    if (withTorch && m.torch) {
       // nade.py times FVSBN and NADE in one process: one run serves both rows of a pass.
       const key = `${m.torch.script}#${i}`;
       if (!torchCache.has(key)) torchCache.set(key, await torchPass(m.torch.script));

@@ -8,8 +8,10 @@
  * Inputs: `trained`, a train.run output with a `recon` export (vq-vae.graph, vqgan.graph); `classifier`,
  * a trained eval.classifier-graph; `data`, the shard set.
  *
- * Metrics: `recon_fid` (last snapshot), `recon_fid_curve` per snapshot, `real_fid_floor` (the FID between
- * two disjoint halves of the real images: the sampling floor at this many images), and with λ:
+ * Metrics: `recon_fid` (last snapshot), `recon_fid_curve` per snapshot, `real_halves_fid` (for scale: the
+ * FID between two disjoint halves of the real images, what two independent samples of the data differ by at
+ * half this many images; the reconstructions are paired with their images, so they can fall below it), and
+ * with λ:
  * `lambda_median`, `lambda_first`, `lambda_last` (logged means over the steps with the GAN on).
  *
  * @module
@@ -83,7 +85,11 @@ export const reconFidStage = defineStage({
     const images = (data.x as Float32Array).subarray(0, count * dims);
     const real = await featuresOf(images);
     const half = Math.floor(count / 2) * classifier.featureDim;
-    const floor = classifierFid(real.subarray(0, half), real.subarray(half, 2 * half), classifier.featureDim);
+    const halves = classifierFid(
+      real.subarray(0, half),
+      real.subarray(half, 2 * half),
+      classifier.featureDim,
+    );
 
     const session = await createSession(await Deno.readFile(`${reconDir}/export.onnx`), threads);
     const batch = recon.inputShape[0]!;
@@ -113,7 +119,7 @@ export const reconFidStage = defineStage({
     await session.release();
     await features.release();
     const last = rows.at(-1)!;
-    ctx.metrics(last.step, { recon_fid: last.fid, real_fid_floor: floor });
+    ctx.metrics(last.step, { recon_fid: last.fid, real_halves_fid: halves });
 
     // The adaptive weight's trajectory, where the training logged it (over the steps with the GAN on).
     const metrics = await readMetricsParquet(`${ctx.inputs.trained}/metrics.parquet`).catch(() => []);
@@ -137,7 +143,7 @@ export const reconFidStage = defineStage({
           facts: {
             "images": `${count.toLocaleString("en")} (${p.split} split) and their reconstructions`,
             "reconstruction classifier-FID": `${last.fid.toFixed(2)} at step ${last.step}`,
-            "floor (two halves of the real images)": floor.toFixed(2),
+            "for scale: FID between two halves of the real images": halves.toFixed(2),
             ...(lambda.length > 0
               ? {
                 "adaptive λ (median of the logged means with the GAN on)": median(lambda.map((m) => m.value))
