@@ -1,9 +1,8 @@
 /**
  * `deno task bench [AREA…] [--FLAG…]`: runs each area's benchmark (bench/<area>.ts) in its own process,
- * one after another, so that their timings do not disturb each other. Areas: engine, data, onnx,
- * wgan-div, linalg, workflow, numeric, scaleout, density, optim, gan, iresnet, fid-budget. Arguments
- * starting with `--` are passed on to every area's script, e.g. `deno task bench onnx --profile` (onnxruntime's profiler tables instead of
- * the timings).
+ * one after another, so that their timings do not disturb each other (the areas: AREAS below).
+ * Arguments starting with `--` are passed on to every area's script, e.g. `deno task bench onnx --profile`
+ * (onnxruntime's profiler tables instead of the timings).
  *
  * @module
  */
@@ -20,6 +19,7 @@ const AREAS = [
   "optim",
   "gan",
   "iresnet",
+  "latent",
   "fid_budget",
 ];
 const flags = Deno.args.filter((a) => a.startsWith("--"));

@@ -47,7 +47,15 @@ export function defineLatentGraph<S extends z.ZodRawShape>(def: {
   module: string;
   description: string;
   params: S;
-  build(params: z.output<z.ZodObject<S>>): Promise<LatentGraph> | LatentGraph;
+  /**
+   * Inputs the graph is built from (default none), e.g. a trained classifier whose frozen weights a
+   * perceptual loss bakes in; `build` gets their output folders by name.
+   */
+  inputs?: readonly string[];
+  build(
+    params: z.output<z.ZodObject<S>>,
+    inputs: Readonly<Record<string, string>>,
+  ): Promise<LatentGraph> | LatentGraph;
 }): StageKind {
   const schema = z.object({ ...latentGraphParams, ...def.params }).strict();
   return defineStage({
@@ -55,11 +63,11 @@ export function defineLatentGraph<S extends z.ZodRawShape>(def: {
     module: def.module,
     description: def.description,
     params: schema,
-    inputs: [],
+    inputs: [...(def.inputs ?? [])],
     async run(ctx) {
       const p = ctx.params as { seed: number; fuse: number[] };
       const { saveTrainStep } = await import("../models/onnx/saved_step.ts");
-      const built = await def.build(ctx.params as never);
+      const built = await def.build(ctx.params as never, ctx.inputs as Readonly<Record<string, string>>);
       await saveTrainStep(built.step, `${ctx.outDir}/step`, { seed: p.seed, fused: p.fuse });
       const write = async (dir: string, bytes: Uint8Array, info: unknown) => {
         await Deno.mkdir(dir, { recursive: true });

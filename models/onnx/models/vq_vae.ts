@@ -36,7 +36,7 @@ import { concat, expand, reshape, slice, transpose } from "../ops_shape.ts";
 import { adam } from "../optimizers.ts";
 import type { ParamSource } from "../params.ts";
 import { exportModel } from "../export.ts";
-import { buildTrainStep, type TrainStep } from "../train_step.ts";
+import { buildTrainStep, type StepContext, type TrainStep } from "../train_step.ts";
 
 /** Shape of a VQ-VAE on 28×28 images with its prior. */
 export interface VqVaeConfig {
@@ -151,7 +151,7 @@ function priorLogits(m: Made, onehot: Tensor, k: number): Tensor {
 }
 
 /** Perplexity exp(H) of the code usage `onehot` [M, K] averaged over its rows. */
-function perplexity(onehot: Tensor): Tensor {
+export function perplexity(onehot: Tensor): Tensor {
   const p = reduceMean(onehot, 0);
   return exp(mul(reduceSum(mul(p, log(add(p, 1e-10)))), -1));
 }
@@ -178,7 +178,7 @@ export function vqVaeForward(ps: ParamSource, x: Tensor, cfg: VqVaeStepConfig) {
  * of the 49 indices under the prior).
  */
 export function vqVaeStep(cfg: VqVaeStepConfig): TrainStep {
-  const { batch: b, codes: k } = cfg;
+  const b = cfg.batch;
   return buildTrainStep({
     name: "vq_vae",
     batch: { x: { dtype: "float32", shape: [b, PIXELS] } },
@@ -186,12 +186,8 @@ export function vqVaeStep(cfg: VqVaeStepConfig): TrainStep {
     build(ctx) {
       const f = vqVaeForward(ctx.params, ctx.batch.x!, cfg);
       const loss = add(f.mseX, add(mul(f.mseE, cfg.beta ?? 1), mul(f.mseZ, cfg.gamma ?? 0.25)));
-      ctx.minimize("vq", loss, adam({ lr: ctx.hyper.lr! }), (name) => !name.startsWith(PRIOR));
-      // The prior on this batch's indices (a constant: vectorQuantize's one-hot carries no gradient).
-      const onehot = reshape(f.onehot, [b, POSITIONS, k]);
-      const logits = priorLogits(made(ctx.params, cfg), onehot, k);
-      const priorNll = mul(reduceMean(reduceSum(mul(onehot, logSoftmax(logits)), [1, 2])), -1);
-      ctx.minimize("prior", priorNll, adam({ lr: ctx.hyper.lr! }), PRIOR);
+      ctx.minimize("vq", loss, adam({ lr: ctx.hyper.lr! }), (name) => !isPriorParam(name));
+      const priorNll = trainPrior(ctx, f.onehot, cfg);
       return {
         loss,
         mse_x: f.mseX,
@@ -203,6 +199,23 @@ export function vqVaeStep(cfg: VqVaeStepConfig): TrainStep {
     },
   });
 }
+
+/**
+ * Trains the MADE prior on this batch's indices `onehot` [batch·49, K] (a constant: vectorQuantize's
+ * one-hot carries no gradient) by one Adam step of its own (label `prior`, learning rate `lr`); returns
+ * its NLL in nats per image, before the step.
+ */
+export function trainPrior(ctx: StepContext, onehot: Tensor, cfg: VqVaeStepConfig): Tensor {
+  const { batch: b, codes: k } = cfg;
+  const grid = reshape(onehot, [b, POSITIONS, k]);
+  const logits = priorLogits(made(ctx.params, cfg), grid, k);
+  const priorNll = mul(reduceMean(reduceSum(mul(grid, logSoftmax(logits)), [1, 2])), -1);
+  ctx.minimize("prior", priorNll, adam({ lr: ctx.hyper.lr! }), PRIOR);
+  return priorNll;
+}
+
+/** Whether a parameter is the prior's (the VQ-VAE's own optimiser skips those). */
+export const isPriorParam = (name: string): boolean => name.startsWith(PRIOR);
 
 /** Requests every parameter, so that an export takes all of them as inputs. */
 function declareAll(ps: ParamSource, cfg: VqVaeConfig): void {
