@@ -5,11 +5,10 @@
  *
  * @module
  */
+import { loadAverage } from "./_passes.ts";
 import { type Cell, fmt, printTable } from "./_report.ts";
 import { type ProfileRow, readProfile, summarizeProfile, TrainRunner } from "../models/onnx/mod.ts";
 import type { TrainStepGraph } from "../models/onnx/train_step.ts";
-
-const loadAverage = () => Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
 
 /**
  * Profiles `runs` calls of a train step (after `warmup` calls) with onnxruntime's profiler and prints

@@ -18,9 +18,17 @@
  *
  * @module
  */
-import process from "node:process";
 import { parseArgs } from "node:util";
-import { type Cell, fmt, printLoad, printTable } from "./_report.ts";
+import {
+  clockOf,
+  loadAverage,
+  stat,
+  timeIt as timeWith,
+  torchAvailable as torchWorks,
+  torchPass as torchScript,
+  workerPass as fresh,
+} from "./_passes.ts";
+import { type Cell, printLoad, printTable } from "./_report.ts";
 import { profileStep } from "./_profile.ts";
 import { Rng, TrainRunner } from "../models/onnx/mod.ts";
 import type { TrainStep } from "../models/onnx/train_step.ts";
@@ -46,12 +54,7 @@ const args = parseArgs({
 
 const SINGLE = args.values["single-thread"] === true;
 const THREADS = SINGLE ? 1 : 2;
-const clock = SINGLE
-  ? () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  }
-  : () => performance.now();
+const clock = clockOf(SINGLE);
 
 /** A benchmarked model: its step at the pipeline's default, the fused K, calls per round, its reference. */
 interface Model {
@@ -159,22 +162,9 @@ for (const name of wanted) {
   }
 }
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
-/** Median over rounds of the mean ms per call. */
-async function timeIt(fn: () => Promise<unknown>, calls: number, rounds = calls === 1 ? 3 : 5) {
-  for (let i = 0; i < calls; i++) await fn();
-  const times: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = clock();
-    for (let i = 0; i < calls; i++) await fn();
-    times.push((clock() - t0) / calls);
-  }
-  return median(times);
-}
+/** Median over rounds of the mean ms per call, after one round of warm-up. */
+const timeIt = (fn: () => Promise<unknown>, calls: number, rounds = calls === 1 ? 3 : 5) =>
+  timeWith(fn, { warmup: calls, rounds, calls, clock });
 
 function batchOf(m: Model, k = 1): Float32Array {
   const rng = new Rng(0, "bench-latent");
@@ -216,66 +206,12 @@ if (args.values.profile) {
   Deno.exit(0);
 }
 
-async function lastJsonLine(cmd: Deno.Command, what: string): Promise<Record<string, number>> {
-  const out = await cmd.output();
-  if (out.code !== 0) {
-    throw new Error(`${what} failed (exit ${out.code}): ${new TextDecoder().decode(out.stderr).slice(-800)}`);
-  }
-  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
-}
-
-function torchAvailable(): boolean {
-  if (args.values["no-torch"]) return false;
-  try {
-    return new Deno.Command("/usr/bin/python3", { args: ["-c", "import torch"], stderr: "null" }).outputSync()
-      .code === 0;
-  } catch {
-    return false;
-  }
-}
+const torchAvailable = () => !args.values["no-torch"] && torchWorks();
 
 const ortPass = (name: string) =>
-  lastJsonLine(
-    new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        new URL(import.meta.url).pathname,
-        `--worker=${name}`,
-        ...(SINGLE ? ["--single-thread"] : []),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }),
-    `bench/latent.ts --worker=${name}`,
-  );
+  fresh(import.meta.url, [`--worker=${name}`, ...(SINGLE ? ["--single-thread"] : [])]);
 
-const torchPass = (script: string) =>
-  lastJsonLine(
-    new Deno.Command("/usr/bin/python3", {
-      args: [
-        new URL(`./torch/${script}`, import.meta.url).pathname,
-        String(THREADS),
-        SINGLE ? "cpu" : "wall",
-      ],
-      env: { OPENBLAS_CORETYPE: "Cooperlake", OPENBLAS_NUM_THREADS: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }),
-    `bench/torch/${script}`,
-  );
-
-const loadAverage = () => Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
-
-function stat(values: readonly number[]): { median: number; text: string } | null {
-  if (values.length === 0) return null;
-  const m = median(values);
-  return {
-    median: m,
-    text: values.length > 1 ? `${fmt(m)} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})` : fmt(m),
-  };
-}
+const torchPass = (script: string) => torchScript(script, [String(THREADS), SINGLE ? "cpu" : "wall"]);
 
 const withTorch = torchAvailable();
 console.log(
@@ -301,9 +237,9 @@ for (const name of wanted) {
       torch.push(torchCache.get(key)![m.torch.key]!);
     }
   }
-  const t = stat(torch);
+  const t = stat(torch.map((step) => ({ step })), "step");
   for (const variant of ["host", "fused"] as const) {
-    const o = stat(ort.map((p) => p[variant]!));
+    const o = stat(ort, variant);
     rows.push([
       variant === "host" ? m.label : `  Scan K=${ort[0]!.k}`,
       o?.text,

@@ -28,7 +28,6 @@ import { parseArgs } from "node:util";
 import {
   alternate,
   clockOf,
-  loadAverage,
   type Pass,
   randn,
   ratioRow as row,
@@ -38,7 +37,7 @@ import {
   torchPass as torchScript,
   workerPass,
 } from "./_passes.ts";
-import { type Cell, fmt, printLoad, printTable } from "./_report.ts";
+import { type Cell, printLoad, printTable } from "./_report.ts";
 import { profileStep } from "./_profile.ts";
 import {
   concat,
