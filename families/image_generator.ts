@@ -26,6 +26,7 @@ import {
   VARIANT_SEPARATOR,
 } from "../engine/pipeline.ts";
 import type { StageKind } from "../engine/stage.ts";
+import type { TransformSpec } from "../stages/data/transforms.ts";
 import { classifierGraph } from "../stages/eval/classifier_graph.ts";
 import { generatorEval } from "../stages/eval/generator_eval.ts";
 import { generatorReport } from "../stages/report/generator_report.ts";
@@ -60,6 +61,11 @@ export interface ImageGeneratorSpec {
    * images), hyperparameters, checkpointing.
    */
   train?: Partial<Omit<TrainParams, "steps" | "snapshotEvery" | "transform">>;
+  /**
+   * How training sees the images; default [−1, 1] NCHW (the generators end in tanh). A density model
+   * (f-VAE) trains on uniformly dequantised images so that its bits/dim are a bound.
+   */
+  transform?: TransformSpec;
   /** Default dataset; default mnist. */
   dataset?: keyof typeof IMAGE_DATASETS;
   /** Plots of the train step's metrics besides the losses. */
@@ -194,7 +200,7 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
             snapshotEvery: scale.snapshotEvery,
             feeds: { x: "images", ...spec.train?.feeds },
             // The generators end in tanh: real images go to the same range.
-            transform: { scale: "symmetric", layout: "nchw" },
+            transform: spec.transform ?? { scale: "symmetric", layout: "nchw" },
           },
           inputs: { graph: at("graph", v), data: "data" },
         }),
