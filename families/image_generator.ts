@@ -30,6 +30,7 @@ import type { TransformSpec } from "../stages/data/transforms.ts";
 import { classifierGraph } from "../stages/eval/classifier_graph.ts";
 import { generatorEval } from "../stages/eval/generator_eval.ts";
 import { generatorReport } from "../stages/report/generator_report.ts";
+import { dataInit } from "../stages/train/data_init.ts";
 import { train, type TrainParams } from "../stages/train/train.ts";
 import { IMAGE_DATASET_NAMES, IMAGE_DATASETS } from "./datasets.ts";
 
@@ -93,6 +94,11 @@ export interface GeneratorVariant {
   graph: Record<string, unknown>;
   /** As shown in the report, e.g. "GAN-QP-L1 (λ = 10)". */
   label: string;
+  /**
+   * The graph has data-initialised parameters (actnorm; its stage writes data_init.onnx): an `init@<variant>`
+   * stage (train.data-init) runs between graph and train.
+   */
+  dataInit?: boolean;
 }
 
 /**
@@ -184,6 +190,9 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
         stage: string,
         v?: string,
       ) => (v === undefined ? stage : `${stage}${VARIANT_SEPARATOR}${v}`);
+      // The generators end in tanh: real images go to the same range (unless the spec says otherwise).
+      const transform = spec.transform ?? { scale: "symmetric", layout: "nchw" };
+      const initialised = (v?: string) => v !== undefined && spec.variants![v]!.dataInit === true;
       const trainedGenerator = (v?: string): Record<string, StageUse> => ({
         [at("graph", v)]: use(spec.graph, {
           params: {
@@ -192,6 +201,14 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
             image: [...dataset.shape],
           },
         }),
+        ...(initialised(v)
+          ? {
+            [at("init", v)]: use(dataInit, {
+              params: { transform },
+              inputs: { graph: at("graph", v), data: "data" },
+            }),
+          }
+          : {}),
         [at("train", v)]: use(train, {
           params: {
             checkpointEvery: 250,
@@ -199,10 +216,9 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
             steps: scale.steps,
             snapshotEvery: scale.snapshotEvery,
             feeds: { x: "images", ...spec.train?.feeds },
-            // The generators end in tanh: real images go to the same range.
-            transform: spec.transform ?? { scale: "symmetric", layout: "nchw" },
+            transform,
           },
-          inputs: { graph: at("graph", v), data: "data" },
+          inputs: { graph: at(initialised(v) ? "init" : "graph", v), data: "data" },
         }),
       });
       const evaluation = (v?: string): Record<string, StageUse> => ({

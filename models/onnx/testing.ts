@@ -261,5 +261,6 @@ export async function modelZoo(): Promise<Record<string, Uint8Array>> {
     zoo[`${name}_density.onnx`] = fv.fvaeDensityModel(cfg, 4, 2);
     zoo[`${name}_sampler.onnx`] = fv.fvaeSamplerModel(cfg, 4, 0.8);
   }
+  zoo["f_vae_data_init.onnx"] = fv.fvaeDataInitModel(fvae, 4)!.bytes;
   return zoo;
 }

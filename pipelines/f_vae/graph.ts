@@ -4,8 +4,9 @@
  *
  * - `f-vae`: encoder E, decoder G, the conditional flow F on σ₁u + E(x) (models/onnx/models/f_vae.ts);
  * - `vae`: the same E and G with a diagonal Gaussian posterior E(x) + σ(x)⊙u and the prior N(0, I);
- * - `glow`: a multi-scale Glow on the images (models/onnx/models/glow.ts, actnorm starting at the identity:
- *   this family has no data-dependent init stage).
+ * - `glow`: a multi-scale Glow on the images (models/onnx/models/glow.ts).
+ *
+ * F's and Glow's actnorms are initialised on data: the stage writes data_init.onnx for train.data-init.
  *
  * Exports: the sampler at temperature 1 (export.onnx), the same at `lowTemperature` (exports/cool), and the
  * density (exports/density): the f-VAE's and VAE's log importance weights with one draw per call (their mean
@@ -16,6 +17,7 @@
  */
 import { z } from "zod";
 import { defineLatentGraph, type LatentGraph } from "../../families/latent_graph.ts";
+import type { DataInitInfo } from "../../stages/train/data_init.ts";
 
 export const graph = defineLatentGraph({
   kind: "f-vae.graph",
@@ -54,6 +56,8 @@ export const graph = defineLatentGraph({
     lowTemperature: z.number().positive().max(2).default(0.8),
     /** Records per call of the samplers and the density. */
     evalBatch: z.number().int().min(1).default(500),
+    /** Training records the actnorms' data-dependent initialisation sees (F and Glow; train.data-init). */
+    initBatch: z.number().int().min(2).default(256),
   },
   async build(p): Promise<LatentGraph> {
     const image = p.image as [number, number, number];
@@ -83,6 +87,12 @@ export const graph = defineLatentGraph({
         paramPrefix: prefix,
       },
     });
+    /** data_init.onnx and data_init.json for train.data-init, when the model has actnorms. */
+    const initFiles = (init: { bytes: Uint8Array; outputs: string[] } | null) => {
+      if (!init) return {};
+      const info: DataInitInfo = { input: "x", inputShape: [p.initBatch, ...image], outputs: init.outputs };
+      return { "data_init.onnx": init.bytes, "data_init.json": JSON.stringify(info, null, 1) };
+    };
     /** A further sampler export (exports/<name>/export.json carries its role). */
     const withRole = (s: ReturnType<typeof sampler>) => ({
       bytes: s.bytes,
@@ -109,9 +119,11 @@ export const graph = defineLatentGraph({
             },
           },
         },
+        files: initFiles(flows.flowDataInitModel(m, p.initBatch)),
         describe: {
           flow: `Glow on the images: squeeze at each level, ${flowFacts(p.glowHidden)}`,
-          actnorm: "per-channel scale and bias starting at the identity (no data-dependent init here)",
+          actnorm:
+            `per-channel scale and bias, initialised on ${p.initBatch} training images to zero mean and unit variance`,
           loss: "−log q(x) per image on dequantised x = (v + u)/256 (exact)",
           optimiser,
         },
@@ -148,6 +160,7 @@ export const graph = defineLatentGraph({
           },
         },
       },
+      files: initFiles(m.fvaeDataInitModel(cfg, p.initBatch)),
       describe: {
         encoder: `E: ${steps} → latent ${latent.join("×")}`,
         decoder:
@@ -155,7 +168,10 @@ export const graph = defineLatentGraph({
         posterior: p.model === "f-vae"
           ? `h = σ₁u + E(x), u ~ N(0, I), σ₁ a trainable scalar (initially ${p.sigma1})`
           : `h = E(x) + σ(x)⊙u, log σ(x) = log σ₁ + a zero-initialised 1×1 conv of E(x) (σ₁ initially ${p.sigma1})`,
-        prior: p.model === "f-vae" ? `N(F(h); 0, I)·|det ∂F/∂h|, F: ${flowFacts(p.hidden)}` : "N(h; 0, I)",
+        prior: p.model === "f-vae"
+          ? `N(F(h); 0, I)·|det ∂F/∂h|, F: ${flowFacts(p.hidden)}; F's actnorms initialised on E(x) of ` +
+            `${p.initBatch} training images`
+          : "N(h; 0, I)",
         likelihood: `p(x | h) = N(x; G(h), σ₂²I), σ₂ a trainable scalar (initially ${p.sigma2})`,
         loss: "−ELBO per image on dequantised x = (v + u)/256, one draw of u per image: " +
           "‖G(h) − x‖²/2σ₂² + D·log σ₂ + (D/2)·log 2π − log p(h) + log N(u; 0, I) − Σ log σ",

@@ -6,8 +6,8 @@
  * image-generator family (families/image_generator.ts) with the three models as its variants.
  *
  * ```
- *   data ─► graph@v ─► train@v ─┬─► evaluate@v            v: fvae (main), vae, glow   (classifier-FID, T = 1)
- *                               └─► bpd@v                  (test bits/dim: the ELBO, or Glow's exact NLL)
+ *   data ─► graph@v ─► (init@v) ─► train@v ─┬─► evaluate@v   v: fvae (main), vae, glow   (classifier-FID, T = 1)
+ *          (actnorm init: F, Glow)           └─► bpd@v        (test bits/dim: the ELBO, or Glow's exact NLL)
  *   train@fvae ─► evaluate-cool ─► samples-cool            (the f-VAE's samples at T = 0.8)
  *   data ─► classifier-graph ─► classifier ─┘              all ─► report
  * ```
@@ -53,12 +53,13 @@ export const pipeline = imageGeneratorPipeline({
   dataset: "fashion-mnist",
   transform: TRANSFORM,
   variants: {
-    fvae: { graph: { model: "f-vae" }, label: "f-VAE (E, G, conditional flow F)" },
+    fvae: { graph: { model: "f-vae" }, label: "f-VAE (E, G, conditional flow F)", dataInit: true },
     vae: { graph: { model: "vae" }, label: "VAE (the same E and G, diagonal Gaussian posterior)" },
     // Glow as realnvp-glow's main model: affine coupling and the 1×1 convolution.
     glow: {
       graph: { model: "glow", coupling: "affine", permutation: "conv1x1" },
       label: "Glow (affine coupling, 1×1 conv; no encoder or decoder)",
+      dataInit: true,
     },
   },
   scales: {
@@ -163,7 +164,7 @@ export const pipeline = imageGeneratorPipeline({
       "The VAE's decoder width and Glow's coupling width are set so that the three have about equal parameter " +
       "counts. Every model trains on uniformly dequantised pixels x = (v + u)/256, so its −log q or −ELBO plus " +
       "D·ln 256 bounds −log P(v); the f-VAE's and VAE's bits/dim are that bound at one draw per test image (the " +
-      "ELBO), Glow's are exact. Glow's actnorm starts at the identity (this family has no data-dependent init). " +
+      "ELBO), Glow's are exact. F's and Glow's actnorms are initialised on 256 training images. " +
       "No snapshot is chosen: each evaluation reports the last. --set scale=full trains deeper and longer, for a GPU.",
   },
   claims: [

@@ -32,16 +32,16 @@
  *
  * @module
  */
-import { gaussianPrior, squeeze } from "../flow_layers.ts";
+import { DataInit, gaussianPrior, squeeze } from "../flow_layers.ts";
 import { exportModel } from "../export.ts";
-import { constant, scope, type Tensor } from "../graph.ts";
+import { constant, input, scope, type Tensor } from "../graph.ts";
 import { inits } from "../init.ts";
 import { conv2dLayer } from "../layers.ts";
 import { add, clip, exp, mul, relu, square, sub, tanh } from "../ops_elementwise.ts";
 import { reduceMean, reduceSum } from "../ops_reduce.ts";
 import { expand, reshape } from "../ops_shape.ts";
 import { adam } from "../optimizers.ts";
-import type { ParamSource } from "../params.ts";
+import { ParamInputs, type ParamSource } from "../params.ts";
 import { buildTrainStep, type TrainStep } from "../train_step.ts";
 import { type GlowConfig, glowModel } from "./glow.ts";
 import type { ImageFlow } from "./image_flow.ts";
@@ -274,4 +274,30 @@ export function fvaeDensityModel(cfg: FVaeConfig, batch: number, samples: number
       return { log_w: reshape(t.logW, [batch, samples]) };
     },
   }).bytes;
+}
+
+/**
+ * The data-dependent init model of F's actnorms (flow_layers.ts `DataInit`): `x` [batch, C, H, W] → the
+ * initial value of each actnorm parameter, from F applied to h = E(x) (the posterior mean: the noise σ₁u
+ * is left out, so that the init is a function of the data alone); null for the VAE, which has none.
+ */
+export function fvaeDataInitModel(
+  cfg: FVaeConfig,
+  batch: number,
+): { bytes: Uint8Array; outputs: string[] } | null {
+  const flow = conditionalFlow(cfg);
+  if (!flow) return null;
+  const build = (ps: ParamSource, x: Tensor) => {
+    const init = new DataInit();
+    flow.flow.forward({ ps, init }, encoder(ps, x, cfg));
+    return init.outputs();
+  };
+  const outputs = Object.keys(build(new ParamInputs(), input("x", "float32", [batch, ...cfg.image])));
+  const bytes = exportModel({
+    name: "f_vae_data_init",
+    inputs: { x: { dtype: "float32", shape: [batch, ...cfg.image] } },
+    docString: "data-dependent initialisation of F's actnorms on E(x) of a batch",
+    build: (ps, { x }) => build(ps, x!),
+  }).bytes;
+  return { bytes, outputs };
 }

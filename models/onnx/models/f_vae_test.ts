@@ -10,6 +10,7 @@ import {
   conditionalFlow,
   dims,
   type FVaeConfig,
+  fvaeDataInitModel,
   fvaeDensityModel,
   fvaeSamplerModel,
   fvaeStep,
@@ -136,5 +137,33 @@ Deno.test("the sampler at temperature 0 decodes F⁻¹(0); at initialisation tha
     await session.release();
     assert.deepEqual(image.dims, [2, 1, 4, 4]);
     for (const v of image.data as Float32Array) assert.ok(Math.abs(v - (1 + Math.tanh(-1)) / 2) < 1e-6);
+  }
+});
+
+Deno.test("the data-dependent init sets F's actnorms (bias and log-scale of each) from E(x); the VAE has none", async () => {
+  const init = fvaeDataInitModel(TINY, 8)!;
+  assert.deepEqual(init.outputs.sort(), [
+    "fvae/flow/level0/factor/level1/step0/actnorm/bias",
+    "fvae/flow/level0/factor/level1/step0/actnorm/logs",
+    "fvae/flow/level0/step0/actnorm/bias",
+    "fvae/flow/level0/step0/actnorm/logs",
+  ]);
+  assert.equal(fvaeDataInitModel(TINY_VAE, 8), null);
+  // At the initial weights E(x) = squeeze(x): the first actnorm's bias is minus each latent channel's mean.
+  const state = fvaeStep(TINY, { batch: 2, lr: 1e-3 }).initialState(0);
+  const session = await createSession(init.bytes, { intraOpNumThreads: 1 });
+  const x = Float32Array.from({ length: 8 * 16 }, (_, i) => (i % 7) / 7);
+  const feeds = Object.fromEntries(session.inputNames.filter((n) => n !== "x").map((n) => [n, state[n]!]));
+  const out = await runSession(session, { ...feeds, x });
+  await session.release();
+  const bias = out["fvae/flow/level0/step0/actnorm/bias"]!.data as Float32Array;
+  for (let c = 0; c < 4; c++) {
+    let mean = 0;
+    for (let r = 0; r < 8; r++) {
+      for (let i = 0; i < 2; i++) {
+        for (let j = 0; j < 2; j++) mean += x[r * 16 + (2 * i + (c >> 1)) * 4 + 2 * j + (c & 1)]! / 32;
+      }
+    }
+    assert.ok(Math.abs(bias[c]! + mean) < 1e-6, `channel ${c}: bias ${bias[c]} vs −mean ${-mean}`);
   }
 });
