@@ -1,7 +1,7 @@
 /**
  * `deno task bench [AREA…] [--FLAG…]`: runs each area's benchmark (bench/<area>.ts) in its own process,
  * one after another, so that their timings do not disturb each other. Areas: engine, data, onnx,
- * wgan-div, linalg, workflow, numeric, scaleout, density, optim. Arguments starting with `--` are passed on to
+ * wgan-div, linalg, workflow, numeric, scaleout, density, optim, flows. Arguments starting with `--` are passed on to
  * every area's script, e.g. `deno task bench onnx --profile` (onnxruntime's profiler tables instead of
  * the timings).
  *
@@ -18,6 +18,7 @@ const AREAS = [
   "scaleout",
   "density",
   "optim",
+  "flows",
 ];
 const flags = Deno.args.filter((a) => a.startsWith("--"));
 const areas = Deno.args.filter((a) => !a.startsWith("--"));
