@@ -13,10 +13,15 @@
  * median of the passes with the load average at the start of each. `--profile` prints instead where the
  * kernel time of each of our steps goes, by op type and by layer path (models/onnx/profile.ts).
  *
- * Run: `deno task bench flows [--passes=N] [--no-torch] [--profile]`
+ * `--single-thread` runs both on one thread and times process CPU time instead of wall time: the work per
+ * step, which the other processes of the shared machine barely disturb (2-thread wall time can move by 4×:
+ * PyTorch's OpenMP threads wait on each other when the cores are oversubscribed).
+ *
+ * Run: `deno task bench flows [--passes=N] [--no-torch] [--single-thread] [--profile]`
  *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { type Cell, fmt, printLoad, printTable } from "./_report.ts";
 import { fvaeStep } from "../models/onnx/models/f_vae.ts";
@@ -33,10 +38,16 @@ const args = parseArgs({
   options: {
     passes: { type: "string", default: "2" },
     "no-torch": { type: "boolean" },
+    "single-thread": { type: "boolean" },
     profile: { type: "boolean" },
   },
 });
 
+const SINGLE = args.values["single-thread"] === true;
+const THREADS = SINGLE ? 1 : 2;
+/** Wall time, or with --single-thread this process's CPU time (user + system), in ms. */
+const clock =
+  () => (SINGLE ? (process.cpuUsage().user + process.cpuUsage().system) / 1000 : performance.now());
 const IMAGE = [1, 28, 28] as const;
 const FUSED = 10;
 
@@ -97,16 +108,16 @@ function batchOf(name: string, steps: number): Float32Array {
 
 /** Median ms per step over rounds after warm-up: host calls and fused ×FUSED. */
 async function ours(name: string): Promise<{ host: number; fused: number }> {
-  const runner = await TrainRunner.create(MODELS[name]!.step(), { seed: 0, intraOpNumThreads: 2 });
+  const runner = await TrainRunner.create(MODELS[name]!.step(), { seed: 0, intraOpNumThreads: THREADS });
   const one = batchOf(name, 1);
   const many = batchOf(name, FUSED);
   const rounds = async (fn: () => Promise<unknown>, perCall: number) => {
     for (let i = 0; i < 2; i++) await fn();
     const r: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
+      const t0 = clock();
       await fn();
-      r.push((performance.now() - t0) / perCall);
+      r.push((clock() - t0) / perCall);
     }
     return median(r);
   };
@@ -120,7 +131,7 @@ async function ours(name: string): Promise<{ host: number; fused: number }> {
 
 async function torch(script: string): Promise<number | null> {
   const out = await new Deno.Command("/usr/bin/python3", {
-    args: [new URL(`./torch/${script}`, import.meta.url).pathname],
+    args: [new URL(`./torch/${script}`, import.meta.url).pathname, ...(SINGLE ? ["--single-thread"] : [])],
     env: { OPENBLAS_CORETYPE: "Cooperlake", OPENBLAS_NUM_THREADS: "1" },
     stdout: "piped",
     stderr: "piped",
@@ -138,7 +149,7 @@ async function profile(name: string): Promise<void> {
   try {
     const runner = await TrainRunner.create(MODELS[name]!.step(), {
       seed: 0,
-      intraOpNumThreads: 2,
+      intraOpNumThreads: THREADS,
       profileFilePrefix: `${dir}/profile`,
     });
     const x = batchOf(name, 1);
@@ -193,7 +204,9 @@ if (args.values.profile) {
     ]);
   }
   printTable(
-    "Flows: one maximum-likelihood train step of each pipeline's default model (ms per step, median of passes)",
+    `Flows: one maximum-likelihood train step of each pipeline's default model (${
+      SINGLE ? "CPU ms per step, one thread each" : "ms per step, 2 threads"
+    }, median of passes)`,
     [
       "model",
       "ours host",

@@ -6,6 +6,7 @@ log sigma1 and log sigma2, loss = -ELBO per image at one draw of u; Adam 1e-3, b
 
 Run as bench/flows.ts does:
   OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch/fvae.py
+With --single-thread: one thread, process CPU time (_timing.py).
 Prints one JSON line: {"fvae": median ms per step}.
 """
 import json
@@ -16,7 +17,6 @@ import torch
 from _timing import timed
 from glow import Glow, squeeze
 
-torch.set_num_threads(2)
 torch.manual_seed(0)
 SQUEEZES, RESIDUAL, BATCH = 2, 4, 32
 D = 784

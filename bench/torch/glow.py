@@ -7,6 +7,7 @@ The layers are also the conditional flow F of bench/torch/fvae.py (`squeeze=Fals
 
 Run as bench/flows.ts does:
   OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch/glow.py
+With --single-thread: one thread, process CPU time (_timing.py).
 Prints one JSON line: {"glow": median ms per step}.
 """
 import json
@@ -145,7 +146,6 @@ class Glow(torch.nn.Module):
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(2)
     torch.manual_seed(0)
     model = Glow(1)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)

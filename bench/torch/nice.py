@@ -5,6 +5,7 @@ Dense(392, ReLU), then the diagonal scaling exp(s); Gaussian prior; Adam 3e-3, b
 
 Run as bench/flows.ts does:
   OPENBLAS_CORETYPE=Cooperlake OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch/nice.py
+With --single-thread: one thread, process CPU time (_timing.py).
 Prints one JSON line: {"nice": median ms per step}.
 """
 import json
@@ -14,7 +15,6 @@ import torch
 
 from _timing import timed
 
-torch.set_num_threads(2)
 torch.manual_seed(0)
 D, HIDDEN, DEPTH, COUPLINGS, BATCH = 784, 200, 5, 4, 128
 
