@@ -64,16 +64,18 @@ export const pipeline = imageGeneratorPipeline({
   },
   scales: {
     // The baselines' widths keep the parameter counts within 1% of the f-VAE's at each scale (the equal-size
-    // claims check it): 59,842 / 60,226 / 60,092 small, 533,234 / 533,874 / 530,700 full.
+    // claims check it): 59,842 / 60,226 / 60,092 small; ≈2.32 M each full.
     small: {
       graph: { hidden: 32, vaeHidden: 37, glowHidden: 54, batch: 32 },
       steps: 300,
       snapshotEvery: 150,
     },
+    // Su's F width and depth per level (12 steps of 256 channels; his 4 levels need 3 squeezes of E, which 28²
+    // does not allow), E/G of 12 residual steps per level, Adam 10⁻⁴, batch 32, 150 × 1000 steps: for a GPU.
     full: {
-      graph: { depth: 8, hidden: 128, residual: 8, vaeHidden: 165, glowHidden: 145 },
-      steps: 20_000,
-      snapshotEvery: 2000,
+      graph: { depth: 12, hidden: 256, residual: 12, vaeHidden: 478, glowHidden: 272, batch: 32, lr: 1e-4 },
+      steps: 150_000,
+      snapshotEvery: 10_000,
     },
   },
   train: { logEvery: 10 },
@@ -147,7 +149,7 @@ export const pipeline = imageGeneratorPipeline({
         quantity: "F: levels × steps, channels",
         ours: "{graph@fvae.levels} × {graph@fvae.depth}, {graph@fvae.hidden}",
         reference: "4 × 12, 256",
-        source: "bojone/flow f-VAEs.py",
+        source: "bojone/flow f-VAEs.py (--set scale=full: 2 × 12, 256)",
       },
       {
         quantity: "training steps × batch",
@@ -165,7 +167,8 @@ export const pipeline = imageGeneratorPipeline({
       "counts. Every model trains on uniformly dequantised pixels x = (v + u)/256, so its −log q or −ELBO plus " +
       "D·ln 256 bounds −log P(v); the f-VAE's and VAE's bits/dim are that bound at one draw per test image (the " +
       "ELBO), Glow's are exact. F's and Glow's actnorms are initialised on 256 training images. " +
-      "No snapshot is chosen: each evaluation reports the last. --set scale=full trains deeper and longer, for a GPU.",
+      "No snapshot is chosen: each evaluation reports the last. --set scale=full is Su's F (2 levels of 12 steps of 256 " +
+      "channels), E/G of 12 residual steps per level, Adam 10⁻⁴, 150,000 steps of 32: for a GPU.",
   },
   claims: [
     {
