@@ -19,7 +19,7 @@ import { recordsPerShardParam, writeImageDataset } from "./_image_dataset.ts";
 export const mnistParams = z.object({
   testFraction: z.number().gt(0).lt(1).default(0.2).describe("share of each digit's records put in test"),
   splitSeed: z.number().int().nonnegative().default(0).describe("seed of the split's permutation"),
-  // Optional, so that a data stage without it keeps its cache key.
+  // Optional, so that a data stage without it keeps its params (and its output) as before.
   validationFraction: z.number().gt(0).lt(1).optional()
     .describe("share of each digit's training records held out as the split 'validation' (none if absent)"),
   recordsPerShard: recordsPerShardParam,
