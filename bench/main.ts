@@ -20,6 +20,7 @@ const AREAS = [
   "gan",
   "iresnet",
   "latent",
+  "flows",
   "fid_budget",
 ];
 const flags = Deno.args.filter((a) => a.startsWith("--"));

@@ -26,9 +26,11 @@ import {
   VARIANT_SEPARATOR,
 } from "../engine/pipeline.ts";
 import type { StageKind } from "../engine/stage.ts";
+import type { TransformSpec } from "../stages/data/transforms.ts";
 import { classifierGraph } from "../stages/eval/classifier_graph.ts";
 import { generatorEval } from "../stages/eval/generator_eval.ts";
 import { generatorReport } from "../stages/report/generator_report.ts";
+import { dataInit } from "../stages/train/data_init.ts";
 import { train, type TrainParams } from "../stages/train/train.ts";
 import { IMAGE_DATASET_NAMES, IMAGE_DATASETS } from "./datasets.ts";
 
@@ -60,6 +62,11 @@ export interface ImageGeneratorSpec {
    * images), hyperparameters, checkpointing.
    */
   train?: Partial<Omit<TrainParams, "steps" | "snapshotEvery" | "transform">>;
+  /**
+   * How training sees the images; default [−1, 1] NCHW (the generators end in tanh). A density model
+   * (f-VAE) trains on uniformly dequantised images so that its bits/dim are a bound.
+   */
+  transform?: TransformSpec;
   /** Default dataset; default mnist. */
   dataset?: keyof typeof IMAGE_DATASETS;
   /** Plots of the train step's metrics besides the losses. */
@@ -89,6 +96,11 @@ export interface GeneratorVariant {
   label: string;
   /** train.run params of this variant over the spec's (`feeds` merged), e.g. another graph's noise inputs. */
   train?: Partial<Omit<TrainParams, "steps" | "snapshotEvery" | "transform">>;
+  /**
+   * The graph has data-initialised parameters (actnorm; its stage writes data_init.onnx): an `init@<variant>`
+   * stage (train.data-init) runs between graph and train.
+   */
+  dataInit?: boolean;
 }
 
 /**
@@ -180,6 +192,9 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
         stage: string,
         v?: string,
       ) => (v === undefined ? stage : `${stage}${VARIANT_SEPARATOR}${v}`);
+      // The generators end in tanh: real images go to the same range (unless the spec says otherwise).
+      const transform = spec.transform ?? { scale: "symmetric", layout: "nchw" };
+      const initialised = (v?: string) => v !== undefined && spec.variants![v]!.dataInit === true;
       const trainedGenerator = (v?: string): Record<string, StageUse> => ({
         [at("graph", v)]: use(spec.graph, {
           params: {
@@ -188,6 +203,14 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
             image: [...dataset.shape],
           },
         }),
+        ...(initialised(v)
+          ? {
+            [at("init", v)]: use(dataInit, {
+              params: { transform },
+              inputs: { graph: at("graph", v), data: "data" },
+            }),
+          }
+          : {}),
         [at("train", v)]: use(train, {
           params: {
             checkpointEvery: 250,
@@ -200,10 +223,9 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
               ...spec.train?.feeds,
               ...(v === undefined ? {} : spec.variants![v]!.train?.feeds),
             },
-            // The generators end in tanh: real images go to the same range.
-            transform: { scale: "symmetric", layout: "nchw" },
+            transform,
           },
-          inputs: { graph: at("graph", v), data: "data" },
+          inputs: { graph: at(initialised(v) ? "init" : "graph", v), data: "data" },
         }),
       });
       const evaluation = (v?: string): Record<string, StageUse> => ({

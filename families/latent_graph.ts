@@ -39,6 +39,8 @@ export interface LatentGraph {
   >;
   /** Facts about the model for reports: `{ encoder: "…", loss: "…" }`. */
   describe: Record<string, string>;
+  /** Further files of the stage's output by name, e.g. data_init.onnx and data_init.json (train.data-init). */
+  files?: Record<string, Uint8Array | string>;
 }
 
 /** Declares the graph stage kind of a latent-variable model. */
@@ -83,6 +85,10 @@ export function defineLatentGraph<S extends z.ZodRawShape>(def: {
           );
         }
         await write(`${ctx.outDir}/exports/${name}`, e.bytes, e.info);
+      }
+      for (const [name, data] of Object.entries(built.files ?? {})) {
+        if (typeof data === "string") await Deno.writeTextFile(`${ctx.outDir}/${name}`, data);
+        else await Deno.writeFile(`${ctx.outDir}/${name}`, data);
       }
       const parameters = parameterCounts(built.step.params, 2);
       const description: GeneratorDescription = {

@@ -180,7 +180,7 @@ export function rows<T extends Float32Array | Int32Array>(
 /**
  * One model of every kind this folder emits (small sizes), by file name: op graphs with gradients in
  * float32 and float64, the RNG, train steps for every optimizer (host loop and fused Scan), the CNN
- * features model and the WGAN-div step and generator export. Used by the ONNX-checker and determinism
+ * features model and the WGAN-div step and generator export, the flows and the f-VAE. Used by the ONNX-checker and determinism
  * tests.
  */
 export async function modelZoo(): Promise<Record<string, Uint8Array>> {
@@ -247,5 +247,30 @@ export async function modelZoo(): Promise<Record<string, Uint8Array>> {
     terms: 3,
     probes: 2,
   });
+  // The f-VAE (conditional flow F on σ₁u + E(x)) and the plain VAE on the same encoder and decoder.
+  const fv = await import("./models/f_vae.ts");
+  const flow = {
+    levels: 2,
+    depth: 1,
+    hidden: 4,
+    coupling: "affine",
+    permutation: "conv1x1",
+    seed: 0,
+  } as const;
+  const fvae = {
+    image: [1, 4, 4],
+    squeezes: 1,
+    residual: 1,
+    residualHidden: 0,
+    flow,
+    sigma1: 0.5,
+    sigma2: 0.3,
+  } as const;
+  for (const [name, cfg] of [["f_vae", fvae], ["vae_conv", { ...fvae, flow: null }]] as const) {
+    zoo[`${name}_step.onnx`] = fv.fvaeStep(cfg, { batch: 4, lr: 1e-3 }).hostModel();
+    zoo[`${name}_density.onnx`] = fv.fvaeDensityModel(cfg, 4, 2);
+    zoo[`${name}_sampler.onnx`] = fv.fvaeSamplerModel(cfg, 4, 0.8);
+  }
+  zoo["f_vae_data_init.onnx"] = fv.fvaeDataInitModel(fvae, 4)!.bytes;
   return zoo;
 }

@@ -139,14 +139,17 @@ export const generatorReport = defineStage({
       });
     };
     const trainingPlots = [
-      figure(
-        linePlot(seriesFromRows(losses, { x: "step", y: "value", by: "name" }), {
-          title: "Losses",
-          subtitle: `mean over each ${logEvery}-step window, smoothed over 10 windows`,
-          xLabel: "step",
-          smooth: 10,
-        }),
-      ),
+      // A model trained by one likelihood bound (f-VAE) has no loss_* metrics: its `plots` show it.
+      ...(losses.length === 0 ? [] : [
+        figure(
+          linePlot(seriesFromRows(losses, { x: "step", y: "value", by: "name" }), {
+            title: "Losses",
+            subtitle: `mean over each ${logEvery}-step window, smoothed over 10 windows`,
+            xLabel: "step",
+            smooth: 10,
+          }),
+        ),
+      ]),
       ...(await Promise.all(p.plots.map(async (plot) =>
         figure(
           await metricPlot(

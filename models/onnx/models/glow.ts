@@ -39,6 +39,12 @@ export interface GlowConfig {
   permutation: "reverse" | "shuffle" | "conv1x1";
   /** Seed of the shuffles and of the 1×1 convolutions' orthogonal initialisation. */
   seed: number;
+  /**
+   * Squeeze at the start of each level (default true). False for a flow on a latent that is already
+   * squeezed (f-VAE's F on the encoder's 16×7×7, whose odd sides cannot be squeezed again): each level
+   * keeps its spatial size and the split halves the channels only.
+   */
+  squeeze?: boolean;
 }
 
 /** Glow's coupling net, with a zero-initialised last convolution. */
@@ -70,29 +76,34 @@ function level(c: GlowConfig, l: number, shape: readonly [number, number, number
   out: number[];
 } {
   const [ch, h, w] = shape;
-  if (h % 2 !== 0 || w % 2 !== 0) {
+  const squeezing = c.squeeze ?? true;
+  if (squeezing && (h % 2 !== 0 || w % 2 !== 0)) {
     throw new Error(
       `Glow level ${l} squeezes ${ch}×${h}×${w}: height and width must be even (pad the images)`,
     );
   }
-  const squeezed = [4 * ch, h / 2, w / 2] as const;
+  const squeezed = squeezing ? [4 * ch, h / 2, w / 2] as const : [ch, h, w] as const;
   const steps = Array.from(
     { length: c.depth },
     (_, k) => flowStepLayer(c, `step${k}`, squeezed[0], c.seed * 1000 + l * 100 + k),
   );
-  const layers: Bijection[] = [squeeze("squeeze"), ...steps];
+  const layers: Bijection[] = squeezing ? [squeeze("squeeze"), ...steps] : steps;
   if (l === c.levels - 1) return { flow: chain(`level${l}`, layers), out: [...squeezed] };
   const rest = level(c, l + 1, [squeezed[0] / 2, squeezed[1], squeezed[2]]);
   layers.push(factorOut("factor", rest.flow, rest.out));
   return { flow: chain(`level${l}`, layers), out: [squeezed.reduce((a, b) => a * b, 1)] };
 }
 
-/** Glow as an {@link ImageFlow} on [C, H, W] images. */
-export function glowModel(c: GlowConfig, image: readonly [number, number, number]): ImageFlow {
+/** Glow as an {@link ImageFlow} on [C, H, W] images; `scope` names its parameters (`/glow/…`). */
+export function glowModel(
+  c: GlowConfig,
+  image: readonly [number, number, number],
+  scope = "/glow",
+): ImageFlow {
   if (c.levels < 1 || c.depth < 1) throw new Error("Glow needs at least one level and one step");
   const top = level(c, 0, image);
   return {
-    flow: chain("/glow", [top.flow]),
+    flow: chain(scope, [top.flow]),
     prior: gaussianPrior,
     record: [...image],
     sampleShape: [...image],

