@@ -62,6 +62,8 @@ export interface ImageGeneratorSpec {
   train?: Partial<Omit<TrainParams, "steps" | "snapshotEvery" | "transform">>;
   /** Default dataset; default mnist. */
   dataset?: keyof typeof IMAGE_DATASETS;
+  /** Graph params that depend on the dataset (e.g. the training set's size), merged into every variant's. */
+  datasetGraph?: Partial<Record<keyof typeof IMAGE_DATASETS, Record<string, unknown>>>;
   /** Plots of the train step's metrics besides the losses. */
   plots?: ReportParams["plots"];
   comparison: ReportParams["comparison"];
@@ -87,6 +89,8 @@ export interface GeneratorVariant {
   graph: Record<string, unknown>;
   /** As shown in the report, e.g. "GAN-QP-L1 (λ = 10)". */
   label: string;
+  /** Train feeds of this variant's batch inputs beside `x`, when they differ from ImageGeneratorSpec.train's. */
+  feeds?: TrainParams["feeds"];
 }
 
 /**
@@ -182,6 +186,7 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
         [at("graph", v)]: use(spec.graph, {
           params: {
             ...scale.graph,
+            ...spec.datasetGraph?.[p.dataset],
             ...(v === undefined ? {} : spec.variants![v]!.graph),
             image: [...dataset.shape],
           },
@@ -192,7 +197,10 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
             ...spec.train,
             steps: scale.steps,
             snapshotEvery: scale.snapshotEvery,
-            feeds: { x: "images", ...spec.train?.feeds },
+            feeds: {
+              x: "images",
+              ...(v === undefined ? undefined : spec.variants![v]!.feeds) ?? spec.train?.feeds,
+            },
             // The generators end in tanh: real images go to the same range.
             transform: { scale: "symmetric", layout: "nchw" },
           },
