@@ -102,11 +102,17 @@ export function unitRows(table: Tensor, idx: Tensor): Tensor {
   return div(rows, norm);
 }
 
-/** The 5-tap binomial kernel (1 4 6 4 1)/16 of Burt & Adelson's pyramid, as a separable 5×5 filter. */
-function blurKernel(dtype: Tensor["dtype"]): Tensor {
-  const k = [1, 4, 6, 4, 1];
-  const w = k.flatMap((a) => k.map((b) => (a * b) / 256));
-  return constant(dtype === "float64" ? Float64Array.from(w) : Float32Array.from(w), dtype, [1, 1, 5, 5]);
+/** The 5-tap binomial kernel (1 4 6 4 1)/16 of Burt & Adelson's pyramid along one axis, [1, 1, 5, 1] or [1, 1, 1, 5]. */
+function tap(dtype: Tensor["dtype"], vertical: boolean): Tensor {
+  const k = [1, 4, 6, 4, 1].map((v) => v / 16);
+  const data = dtype === "float64" ? Float64Array.from(k) : Float32Array.from(k);
+  return constant(data, dtype, vertical ? [1, 1, 5, 1] : [1, 1, 1, 5]);
+}
+
+/** The 5×5 binomial blur with zero padding, subsampled by `stride`: two 1-D passes (the kernel is separable). */
+function blur(g: Tensor, stride: number): Tensor {
+  const across = conv2d(g, tap(g.dtype, false), undefined, { pads: [0, 2, 0, 2], stride: [1, stride] });
+  return conv2d(across, tap(g.dtype, true), undefined, { pads: [2, 0, 2, 0], stride: [stride, 1] });
 }
 
 /**
@@ -117,7 +123,6 @@ function blurKernel(dtype: Tensor["dtype"]): Tensor {
  */
 export function laplacianL1(a: Tensor, b: Tensor, levels: number): Tensor {
   const [n, ch, h, w] = a.shape as [number, number, number, number];
-  const k = blurKernel(a.dtype);
   let g = reshape(sub(a, b), [n * ch, 1, h, w]);
   let total: Tensor | undefined;
   const term = (t: Tensor, j: number) => {
@@ -125,9 +130,8 @@ export function laplacianL1(a: Tensor, b: Tensor, levels: number): Tensor {
     total = total ? add(total, v) : v;
   };
   for (let j = 0; j < levels; j++) {
-    const low = conv2d(g, k, undefined, { pad: 2 });
-    term(sub(g, low), j);
-    g = conv2d(g, k, undefined, { pad: 2, stride: 2 });
+    term(sub(g, blur(g, 1)), j);
+    g = blur(g, 2);
   }
   term(g, levels);
   return total!;
