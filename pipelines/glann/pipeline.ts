@@ -13,7 +13,7 @@ import { graph } from "./graph.ts";
 /** Every method on the same decoder; the first is the one the report shows in full. */
 const VARIANTS = {
   imle: { graph: { method: "imle" }, label: "IMLE", feeds: { z: "normal" } },
-  repulsion: {
+  "imle-repulsion": {
     graph: { method: "imle-repulsion" },
     label: "IMLE with fake–fake repulsion (Su)",
     feeds: { z: "normal", z2: "normal" },
@@ -65,7 +65,7 @@ export const pipeline = imageGeneratorPipeline({
       { quantity: "IMLE classifier-FID", ours: "{evaluate@imle:final_fid}", reference: null },
       {
         quantity: "IMLE with repulsion classifier-FID",
-        ours: "{evaluate@repulsion:final_fid}",
+        ours: "{evaluate@imle-repulsion:final_fid}",
         reference: null,
         note: "article: looks about the same as IMLE",
       },
@@ -125,7 +125,7 @@ export const pipeline = imageGeneratorPipeline({
     {
       id: "repulsion-about-the-same",
       claim: "The repulsion variant looks about the same as IMLE: classifier-FID within 25% of IMLE's.",
-      ours: fid("repulsion"),
+      ours: fid("imle-repulsion"),
       reference: { value: fid("imle"), source: "IMLE, same decoder and steps" },
       check: { kind: "near", rel: 0.25 },
     },
