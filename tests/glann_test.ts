@@ -32,7 +32,10 @@ Deno.test("glann runs IMLE, its repulsion variant, GLANN and a VAE at equal step
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const ran = statuses(r);
   assert.deepEqual(Object.values(ran).filter((s) => s !== "ran"), []);
-  for (const v of VARIANTS) assert.equal(ran[`train@${v}`], "ran", v);
+  for (const v of VARIANTS) {
+    assert.equal(ran[`train@${v}`], "ran", v);
+    assert.equal(ran[`grids@${v}`], "ran", v);
+  }
 
   // Each variant was fed what its graph takes: GLANN's codes by record index, the repulsion two noises.
   const feeds = JSON.parse(
@@ -85,6 +88,7 @@ Deno.test("glann runs IMLE, its repulsion variant, GLANN and a VAE at equal step
   const page = `${store.reports}/glann/index.html`;
   const html = await Deno.readTextFile(page);
   assert.match(html, /Variants at equal steps/);
+  assert.ok(html.includes("Samples during training: GLANN: GLO (Laplacian L1) + latent IMLE"));
   for (const label of ["IMLE with fake–fake repulsion (Su)", "GLANN: GLO (Laplacian L1) + latent IMLE"]) {
     assert.ok(html.includes(label), label);
   }

@@ -7,7 +7,9 @@
  *
  * @module
  */
+import { use } from "../../engine/pipeline.ts";
 import { generatorClaims, imageGeneratorPipeline } from "../../families/image_generator.ts";
+import { snapshotGrids } from "../../stages/eval/snapshot_grids.ts";
 import { graph } from "./graph.ts";
 
 /** Every method on the same decoder; the first is the one the report shows in full. */
@@ -53,6 +55,15 @@ export const pipeline = imageGeneratorPipeline({
     "VGG weights offline).",
   graph,
   variants: VARIANTS,
+  // Every method's samples at its snapshots: GLANN's jump once T trains, the repulsion variant's collapse.
+  compare: (variants) =>
+    Object.fromEntries(variants.map((v) => [
+      `grids@${v}`,
+      use(snapshotGrids, {
+        params: { title: `Samples during training: ${VARIANTS[v as keyof typeof VARIANTS].label}` },
+        inputs: { trained: `train@${v}` },
+      }),
+    ])),
   datasetGraph: { mnist: { records: 8000 }, "fashion-mnist": { records: 60000 } },
   scales: {
     // Four trainings share the budget: an MLP decoder; GLANN spends 2/3 of its steps on GLO.
