@@ -89,8 +89,8 @@ export interface GeneratorVariant {
   graph: Record<string, unknown>;
   /** As shown in the report, e.g. "GAN-QP-L1 (λ = 10)". */
   label: string;
-  /** Train feeds of this variant's batch inputs beside `x`, when they differ from ImageGeneratorSpec.train's. */
-  feeds?: TrainParams["feeds"];
+  /** train.run params of this variant over the spec's (`feeds` merged), e.g. another graph's noise inputs. */
+  train?: Partial<Omit<TrainParams, "steps" | "snapshotEvery" | "transform">>;
 }
 
 /**
@@ -195,11 +195,13 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
           params: {
             checkpointEvery: 250,
             ...spec.train,
+            ...(v === undefined ? {} : spec.variants![v]!.train),
             steps: scale.steps,
             snapshotEvery: scale.snapshotEvery,
             feeds: {
               x: "images",
-              ...(v === undefined ? undefined : spec.variants![v]!.feeds) ?? spec.train?.feeds,
+              ...spec.train?.feeds,
+              ...(v === undefined ? {} : spec.variants![v]!.train?.feeds),
             },
             // The generators end in tanh: real images go to the same range.
             transform: { scale: "symmetric", layout: "nchw" },

@@ -14,18 +14,18 @@ import { graph } from "./graph.ts";
 
 /** Every method on the same decoder; the first is the one the report shows in full. */
 const VARIANTS = {
-  imle: { graph: { method: "imle" }, label: "IMLE", feeds: { z: "normal" } },
+  imle: { graph: { method: "imle" }, label: "IMLE", train: { feeds: { z: "normal" } } },
   "imle-repulsion": {
     graph: { method: "imle-repulsion" },
     label: "IMLE with fake–fake repulsion (Su)",
-    feeds: { z: "normal", z2: "normal" },
+    train: { feeds: { z: "normal", z2: "normal" } },
   },
   glann: {
     graph: { method: "glann" },
     label: "GLANN: GLO (Laplacian L1) + latent IMLE",
-    feeds: { idx: "indices", z: "normal" },
+    train: { feeds: { idx: "indices", z: "normal" } },
   },
-  vae: { graph: { method: "vae" }, label: "VAE (same decoder)", feeds: {} },
+  vae: { graph: { method: "vae" }, label: "VAE (same decoder)" },
 } as const;
 
 const fid = (variant: string) => ({ stage: `evaluate@${variant}`, metric: "final_fid" });
