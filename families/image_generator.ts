@@ -69,6 +69,8 @@ export interface ImageGeneratorSpec {
   transform?: TransformSpec;
   /** Default dataset; default mnist. */
   dataset?: keyof typeof IMAGE_DATASETS;
+  /** Graph params that depend on the dataset (e.g. the training set's size), merged into every variant's. */
+  datasetGraph?: Partial<Record<keyof typeof IMAGE_DATASETS, Record<string, unknown>>>;
   /** Plots of the train step's metrics besides the losses. */
   plots?: ReportParams["plots"];
   comparison: ReportParams["comparison"];
@@ -199,6 +201,7 @@ export function imageGeneratorPipeline(spec: ImageGeneratorSpec): PipelineDef {
         [at("graph", v)]: use(spec.graph, {
           params: {
             ...scale.graph,
+            ...spec.datasetGraph?.[p.dataset],
             ...(v === undefined ? {} : spec.variants![v]!.graph),
             image: [...dataset.shape],
           },

@@ -120,6 +120,7 @@ table.claims td.value, table.claims th.value { text-align: right; }
 table.claims td.value .figure { font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.claims td.claim-text { min-width: 12rem; }
 table.claims td.value { min-width: 6.5rem; }
+table.claims td.value .small { overflow-wrap: anywhere; }
 table.claims td.check { min-width: 8rem; }
 table.claims td:first-child { width: 1%; white-space: nowrap; }
 .claims-tally { margin: 0.5rem 0; }

@@ -2,9 +2,10 @@
  * The training stage kind: runs a train-step graph built by another stage (`graph` input, see
  * models/onnx/saved_step.ts) on batches from a shard set (`data` input), for a number of steps.
  *
- * - Feeds: each batch input of the graph is fed from the data (`images`, `labels`) or from seeded
- *   host noise (`normal`, `uniform`), a pure function of (seed, step), so nothing about noise needs
- *   checkpointing.
+ * - Feeds: each batch input of the graph is fed from the data (`images`, `labels`, or `indices`: each
+ *   record's position in the split's stored order, int32, for per-record state such as GLO's latent
+ *   codes) or from seeded host noise (`normal`, `uniform`), a pure function of (seed, step), so nothing
+ *   about noise needs checkpointing.
  * - Metrics: the mean of each metric over every `logEvery` steps, recorded to the run (queryable) and
  *   written to the output's metrics.parquet. A non-finite metric stops the training at once, naming
  *   the step and the metric; what was logged is kept.
@@ -39,7 +40,9 @@ export const trainParams = z.object({
   /** Values of the graph's hyperparameter inputs (e.g. learning rates); unset ones keep the graph's defaults. */
   hyper: z.record(z.string(), z.number()).default({}),
   /** Where each batch input of the graph comes from. */
-  feeds: z.record(z.string(), z.enum(["images", "labels", "normal", "uniform"])).default({ x: "images" }),
+  feeds: z.record(z.string(), z.enum(["images", "labels", "indices", "normal", "uniform"])).default({
+    x: "images",
+  }),
   /** The shard split to train on. */
   split: z.string().default("train"),
   /** How images are turned into the graph's input (see stages/data/transforms.ts). */
@@ -187,7 +190,7 @@ export const train = defineStage({
     for (const [name] of feeds) {
       if (!p.feeds[name]) {
         throw new Error(
-          `The graph's batch input '${name}' has no feed: set train.feeds.${name} to images, labels, normal or uniform ` +
+          `The graph's batch input '${name}' has no feed: set train.feeds.${name} to images, labels, indices, normal or uniform ` +
             `(graph inputs: ${feeds.map(([n]) => n).join(", ")})`,
         );
       }
@@ -198,6 +201,15 @@ export const train = defineStage({
           `train.feeds.${name}: the graph has no batch input '${name}' (it has ${
             feeds.map(([n]) => n).join(", ")
           })`,
+        );
+      }
+    }
+    for (const [name, feed] of Object.entries(p.feeds)) {
+      if (feed === "indices" && step.batch[name]!.dtype !== "int32") {
+        throw new Error(
+          `train.feeds.${name}: indices are int32, but the graph's batch input '${name}' is ${
+            step.batch[name]!.dtype
+          }`,
         );
       }
     }
@@ -269,7 +281,7 @@ export const train = defineStage({
     const sizes = Object.fromEntries(
       feeds.map(([name, spec]) => [name, spec.shape.reduce((a, b) => a * b, 1)]),
     );
-    const needsData = Object.values(p.feeds).some((f) => f === "images" || f === "labels");
+    const needsData = Object.values(p.feeds).some((f) => f === "images" || f === "labels" || f === "indices");
     const window = new Map<string, number>();
     const started = performance.now();
     const startStep = loop.step;
@@ -302,6 +314,7 @@ export const train = defineStage({
               }
               into.set(batch!.x as Float32Array);
             } else if (feed === "labels") into.set(batch!.y as Int32Array);
+            else if (feed === "indices") into.set(batch!.indices);
             else fillNoise(into as Float32Array, feed, p.seed, loop.step + i, stream);
           });
         }

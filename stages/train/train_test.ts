@@ -311,3 +311,112 @@ Deno.test("train.run copies the graph's further exports (exports/<name>/) beside
   assert.equal(JSON.parse(Deno.readTextFileSync(`${outDir}/exports/critic/export.json`)).role, "critic");
   await Deno.remove(graph, { recursive: true });
 });
+
+Deno.test("train.run feeds the records' indices: they match the batch's images across shuffled epochs, and per-record parameters continue exactly", async () => {
+  const { writeTinyDataset } = await import("../data/_test_util.ts");
+  const { openShards } = await import("../data/shard_reader.ts");
+  const { buildTrainStep } = await import("../../models/onnx/train_step.ts");
+  const { constant } = await import("../../models/onnx/graph.ts");
+  const { gather } = await import("../../models/onnx/ops_index.ts");
+  const { abs, cast, mul, sub } = await import("../../models/onnx/ops_elementwise.ts");
+  const { reduceMax, reduceSum } = await import("../../models/onnx/ops_reduce.ts");
+  const { reshape, slice } = await import("../../models/onnx/ops_shape.ts");
+  const { inits } = await import("../../models/onnx/init.ts");
+  const { sgd } = await import("../../models/onnx/optimizers.ts");
+  // Ten 2×3 images, four per batch: two batches per epoch (dropLast), eight of the ten records each epoch.
+  const tiny = await Deno.makeTempDir({ prefix: "train-indices-" });
+  await writeTinyDataset(tiny, { train: 10 });
+  const stored = await (await openShards(tiny)).readAll("train", { transform: {}, labels: "none" });
+  const b = 4, n = 10, d = 6;
+  const graph = await Deno.makeTempDir({ prefix: "train-indices-graph-" });
+  const step = buildTrainStep({
+    name: "per_record_table",
+    batch: { x: { dtype: "float32", shape: [b, d] }, idx: { dtype: "int32", shape: [b] } },
+    hyper: { lr: 0.5 },
+    build(ctx) {
+      // int64 for Gather's gradient (ONNX ScatterND takes int64 indices only).
+      const idx = cast(ctx.batch.idx!, "int64");
+      const x = ctx.batch.x!;
+      // A table row per record (as GLO's latent codes), pulled halfway to its record's image per visit.
+      const table = ctx.params.param("codes/table", [n, d], inits.zeros());
+      const diff = sub(gather(table, idx), x);
+      ctx.minimize("codes", mul(reduceSum(mul(diff, diff)), 0.5), sgd({ lr: ctx.hyper.lr! }));
+      // 0 exactly when every fed index names the record whose image was fed beside it.
+      const mismatch = reduceMax(abs(sub(gather(constant(stored.x, "float32", [n, d]), idx), x)));
+      const picks = Object.fromEntries(
+        Array.from(
+          { length: b },
+          (_, i) => [`i${i}`, reshape(cast(slice(idx, [i], [i + 1]), "float32"), [])],
+        ),
+      );
+      return { mismatch, ...picks };
+    },
+  });
+  await saveTrainStep(step, `${graph}/step`, { seed: 0 });
+  const params = (steps: number) => ({
+    steps,
+    feeds: { x: "images", idx: "indices" } as const,
+    transform: {},
+    logEvery: 1,
+    checkpointEvery: 0,
+    snapshotEvery: 0,
+  });
+  const inputs = { graph, data: tiny };
+  const fresh = await runStageForTest(train, { params: params(12), inputs });
+  const at = (name: string) => fresh.metrics.filter((m) => m.name === name).map((m) => m.value);
+  assert.deepEqual(at("mismatch"), new Array(12).fill(0));
+  const fed = at("i0").map((_, s) => [0, 1, 2, 3].map((i) => at(`i${i}`)[s]!));
+  const epochs = Array.from({ length: 6 }, (_, e) => [...fed[2 * e]!, ...fed[2 * e + 1]!]);
+  for (const e of epochs) assert.equal(new Set(e).size, 8, `an epoch visits 8 distinct records: ${e}`);
+  assert.notDeepEqual(epochs[0], epochs[1], "each epoch is shuffled anew");
+  // Each record's row moved halfway to its image on each visit, and no other row moved.
+  const visits = new Array(n).fill(0);
+  for (const i of epochs.flat()) visits[i]++;
+  const table = decodeSafetensors(Deno.readFileSync(`${fresh.outDir}/final.safetensors`))
+    .tensors["codes/table"]!
+    .data as Float32Array;
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < d; j++) {
+      const want = stored.x[r * d + j]! * (1 - 0.5 ** visits[r]);
+      assert.ok(Math.abs(table[r * d + j]! - want) < 1e-6, `row ${r} (${visits[r]} visits)`);
+    }
+  }
+  // A longer run continues a shorter one byte for byte, indices included.
+  const short = await runStageForTest(train, { params: params(5), inputs });
+  const longer = await runStageForTest(train, {
+    params: params(12),
+    inputs,
+    continueFrom: { dir: short.outDir, key: "c".repeat(64), params: train.params.parse(params(5)) },
+  });
+  assert.ok(longer.logs.some((l) => /continuing from step 5/.test(l)), longer.logs.join("\n"));
+  for (const f of ["final.safetensors", "optimizer.safetensors", "metrics.parquet", "train.json"]) {
+    assert.deepEqual(
+      Deno.readFileSync(`${longer.outDir}/${f}`),
+      Deno.readFileSync(`${fresh.outDir}/${f}`),
+      f,
+    );
+  }
+  // Indices go to int32 inputs only.
+  const wrong = await Deno.makeTempDir({ prefix: "train-indices-wrong-" });
+  await saveTrainStep(
+    buildTrainStep({
+      name: "float_idx",
+      batch: { x: { dtype: "float32", shape: [b, d] }, idx: { dtype: "float32", shape: [b] } },
+      build(ctx) {
+        const w = ctx.params.param("w", [1], inits.zeros());
+        const loss = reduceSum(mul(w, reduceSum(ctx.batch.idx!)));
+        ctx.minimize("w", loss, sgd({ lr: 0.1 }));
+        return { loss };
+      },
+    }),
+    `${wrong}/step`,
+    { seed: 0 },
+  );
+  await assert.rejects(
+    runStageForTest(train, { params: params(1), inputs: { graph: wrong, data: tiny } }),
+    /train\.feeds\.idx: indices are int32, but the graph's batch input 'idx' is float32/,
+  );
+  for (const dir of [tiny, graph, wrong, fresh.outDir, short.outDir, longer.outDir]) {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
