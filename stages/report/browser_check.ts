@@ -44,7 +44,10 @@ export interface BrowserCheckOptions {
   colorScheme?: "light" | "dark";
   /** Write a PNG screenshot of the whole page here. */
   screenshotPath?: string;
-  /** Give up after this long; default 30 s. */
+  /**
+   * Give up after this long; default 90 s. A check takes 3–11 s on two cores, but a fresh Chromium profile
+   * once took over 30 s in a clean-clone CI run (the page never reached its load event in time).
+   */
   timeoutMs?: number;
 }
 
@@ -113,7 +116,7 @@ export async function browserCheck(
   options: BrowserCheckOptions = {},
 ): Promise<BrowserCheckResult> {
   const chromium = options.chromium ?? DEFAULT_CHROMIUM;
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? 90_000;
   const viewport = options.viewport ?? { width: 1100, height: 900 };
   const file = resolve(htmlPath);
   try {
