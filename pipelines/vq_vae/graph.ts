@@ -35,18 +35,8 @@ export const graph = defineLatentGraph({
   async build(p) {
     const m = await import("../../models/onnx/models/vq_vae.ts");
     const cfg = { channels: p.channels, codes: p.codes, dim: p.dim, priorHidden: p.priorHidden };
-    const sampler = (prior: "made" | "uniform") => ({
-      bytes: m.vqVaeSamplerModel(cfg, p.evalBatch, prior),
-      info: {
-        input: "z",
-        inputShape: [p.evalBatch, m.POSITIONS * p.codes],
-        noise: "uniform" as const,
-        output: "image",
-        sampleShape: [1, 28, 28],
-        range: [0, 1] as [number, number],
-        paramPrefix: "vq/",
-      },
-    });
+    const { vqVaeExports } = await import("./exports.ts");
+    const { sampler, exports } = vqVaeExports(cfg, p.evalBatch);
     return {
       step: m.vqVaeStep({
         ...cfg,
@@ -56,22 +46,8 @@ export const graph = defineLatentGraph({
         gamma: p.gamma,
         straightThrough: p.straightThrough,
       }),
-      sampler: sampler("made"),
-      exports: {
-        uniform: { bytes: sampler("uniform").bytes, info: { role: "sampler", ...sampler("uniform").info } },
-        recon: {
-          bytes: m.vqVaeReconModel(cfg, p.evalBatch),
-          info: {
-            role: "recon",
-            input: "x",
-            inputShape: [p.evalBatch, 784],
-            outputs: { recon: "recon", index: "index" },
-            codes: p.codes,
-            positions: m.POSITIONS,
-            paramPrefix: "vq/",
-          },
-        },
-      },
+      sampler,
+      exports,
       describe: {
         encoder:
           `conv 4×4/2 (${p.channels[0]}) → ReLU → conv 4×4/2 (${

@@ -38,7 +38,6 @@ export const graph = defineLatentGraph({
     evalBatch: z.number().int().min(1).default(500),
   },
   async build(p, inputs) {
-    const m = await import("../../models/onnx/models/vq_vae.ts");
     const { vqganStep } = await import("../../models/onnx/models/vqgan.ts");
     const { ParamConstants } = await import("../../models/onnx/params.ts");
     const { decodeSafetensors } = await import("../../models/onnx/safetensors.ts");
@@ -64,20 +63,8 @@ export const graph = defineLatentGraph({
     };
     const net = { params: new ParamConstants(cnn), channels: [bias("conv1"), bias("conv2")] as const };
     const cfg = { channels: p.channels, codes: p.codes, dim: p.dim, priorHidden: p.priorHidden };
-    const sampler = (prior: "made" | "uniform") => ({
-      bytes: m.vqVaeSamplerModel(cfg, p.evalBatch, prior),
-      info: {
-        input: "z",
-        inputShape: [p.evalBatch, m.POSITIONS * p.codes],
-        noise: "uniform" as const,
-        output: "image",
-        sampleShape: [1, 28, 28],
-        range: [0, 1] as [number, number],
-        paramPrefix: "vq/",
-      },
-    });
-    const made = sampler("made");
-    const uniform = sampler("uniform");
+    const { vqVaeExports } = await import("../vq_vae/exports.ts");
+    const { sampler, exports } = vqVaeExports(cfg, p.evalBatch);
     return {
       step: vqganStep({
         ...cfg,
@@ -91,22 +78,8 @@ export const graph = defineLatentGraph({
         ganWeight: p.ganWeight,
         ganStart: p.ganStart,
       }, net),
-      sampler: made,
-      exports: {
-        uniform: { bytes: uniform.bytes, info: { role: "sampler", ...uniform.info } },
-        recon: {
-          bytes: m.vqVaeReconModel(cfg, p.evalBatch),
-          info: {
-            role: "recon",
-            input: "x",
-            inputShape: [p.evalBatch, 784],
-            outputs: { recon: "recon", index: "index" },
-            codes: p.codes,
-            positions: m.POSITIONS,
-            paramPrefix: "vq/",
-          },
-        },
-      },
+      sampler,
+      exports,
       describe: {
         autoencoder: `the VQ-VAE of vq-vae.graph: channels ${p.channels.join("/")}, ${p.codes} codes of ` +
           `dimension ${p.dim}, a 7×7 grid, straight-through`,
